@@ -1,0 +1,205 @@
+"""Encode and decode event bodies: the one codec every backend uses.
+
+The fast path is a single ``msgspec`` decode into the tagged union. Only when that fails do we
+look closer, to tell three cases apart: an event type this version does not know (kept as
+:class:`UnknownEvent`), a content part type it does not know (kept as :class:`UnknownPart`), and
+a genuinely invalid document (:class:`SchemaError` naming the field, the problem and the value).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, get_args
+
+import msgspec
+
+from ._errors import SchemaError
+from ._events import EVENT_TYPES, Body, Event, Messages, UnknownEvent
+from ._messages import Part, TextPart, UnknownPart
+
+__all__ = ("decode", "encode")
+
+PART_TYPES: frozenset[str] = frozenset(cls.__struct_config__.tag for cls in get_args(Part))
+
+
+def _enc_hook(obj: Any) -> Any:
+    if isinstance(obj, UnknownPart):
+        return obj.data
+    raise NotImplementedError(f"cannot encode a {type(obj).__name__}")
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+_decoder = msgspec.json.Decoder(Event)
+_any_decoder = msgspec.json.Decoder()
+
+
+def encode(body: Body) -> bytes:
+    """Encode a body to the JSON bytes the store persists, and validate them.
+
+    Struct constructors do not check constraints, so the encoded bytes are decoded once more:
+    what ``encode`` returns is guaranteed to ``decode`` back. An :class:`UnknownEvent` encodes to
+    its raw bytes unchanged.
+
+    :raises SchemaError: if the body violates the schema (the path names the field).
+    """
+    if type(body) is UnknownEvent:
+        return body.raw
+    if type(body) is Messages and body.usage is not None:
+        cost = body.usage.cost_usd
+        # JSON has no NaN or infinity; msgspec would silently write null for them.
+        if cost is not None and not math.isfinite(cost):
+            raise SchemaError("$.usage.cost_usd", f"expected a finite float >= 0, got {cost}")
+    try:
+        raw = _encoder.encode(body)
+    except (TypeError, NotImplementedError) as exc:
+        raise SchemaError("$", str(exc)) from None
+    if type(decode(raw)) is UnknownEvent:
+        raise SchemaError("$", f"not an event body: {type(body).__name__}")
+    return raw
+
+
+def decode(raw: bytes | str, *, path: str = "$") -> Body:
+    """Decode JSON bytes into a typed body.
+
+    Unknown fields are ignored; an unknown event ``type`` gives :class:`UnknownEvent`; an
+    unknown content part type gives :class:`UnknownPart`. ``path`` is the JSON path of the
+    document inside whatever holds it (the store passes ``$.data``); error paths start with it.
+
+    :raises SchemaError: if ``raw`` is not valid JSON or not a valid body.
+    """
+    try:
+        body: Event = _decoder.decode(raw)
+        return body
+    except msgspec.ValidationError as exc:
+        return _decode_slow(raw, exc, path)
+    except msgspec.DecodeError as exc:
+        raise SchemaError(path, _lower(str(exc))) from None
+
+
+def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) -> Body:
+    doc = _any_decoder.decode(raw)  # cannot fail: the JSON itself was well-formed
+    if not isinstance(doc, dict):
+        raise SchemaError(root, f"expected an event object, got {_json_type(doc)}")
+    tag = doc.get("type")
+    if tag is None:
+        raise SchemaError(f"{root}.type", "required field is missing")
+    if not isinstance(tag, str):
+        raise SchemaError(f"{root}.type", f"expected str, got {_json_type(tag)}")
+    if tag not in EVENT_TYPES:
+        return UnknownEvent(tag, raw.encode() if isinstance(raw, str) else bytes(raw))
+    if tag == "messages":
+        unknown = _stash_unknown_parts(doc)
+        if unknown:
+            try:
+                body = _decoder.decode(_encoder.encode(doc))
+            except msgspec.ValidationError as exc:
+                raise _schema_error(exc, doc, root) from None
+            assert isinstance(body, Messages)
+            for (i, j, k), part in unknown:
+                content = body.messages[i].content
+                assert isinstance(content, list)
+                if k is None:
+                    content[j] = part  # type: ignore[call-overload]
+                else:
+                    inner = content[j].content  # type: ignore[union-attr]
+                    assert isinstance(inner, list)
+                    inner[k] = part  # type: ignore[call-overload]
+            return body
+    raise _schema_error(first, doc, root) from None
+
+
+_Slot = tuple[int, int, int | None]
+
+
+def _stash_unknown_parts(doc: dict[str, Any]) -> list[tuple[_Slot, UnknownPart]]:
+    """Replace unknown parts in ``doc`` by placeholders; return where they were.
+
+    Looks at ``messages[i].content[j]`` and one level down, ``tool_result`` content.
+    """
+    found: list[tuple[_Slot, UnknownPart]] = []
+    messages = doc.get("messages")
+    if not isinstance(messages, list):
+        return found
+    for i, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for j, part in enumerate(content):
+            if _is_unknown_part(part):
+                found.append(((i, j, None), UnknownPart(part)))
+                content[j] = _PLACEHOLDER
+            elif isinstance(part, dict) and part.get("type") == "tool_result":
+                inner = part.get("content")
+                if isinstance(inner, list):
+                    for k, sub in enumerate(inner):
+                        if _is_unknown_part(sub):
+                            found.append(((i, j, k), UnknownPart(sub)))
+                            inner[k] = _PLACEHOLDER
+    return found
+
+
+_PLACEHOLDER = msgspec.to_builtins(TextPart(text=""))
+
+
+def _is_unknown_part(part: Any) -> bool:
+    return (
+        isinstance(part, dict)
+        and isinstance(part.get("type"), str)
+        and part["type"] not in PART_TYPES
+    )
+
+
+# msgspec's messages look like "Expected `int` >= 0 - at `$.usage.prompt_tokens`".
+_AT = re.compile(r"^(?P<problem>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`$")
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
+
+
+def _schema_error(exc: msgspec.ValidationError, doc: Any, root: str) -> SchemaError:
+    m = _AT.match(str(exc))
+    assert m is not None  # the pattern matches any string
+    problem, path = m["problem"], m["path"] or "$"
+    missing = _MISSING.match(problem)
+    if missing:
+        return SchemaError(_rebase(f"{path}.{missing['field']}", root), "required field is missing")
+    problem = _lower(problem.replace("`", ""))
+    found, value = _lookup(doc, path)
+    if found:
+        problem = f"{problem}, got {_show(value)}"
+    return SchemaError(_rebase(path, root), problem)
+
+
+def _rebase(path: str, root: str) -> str:
+    return root + path[1:]
+
+
+def _lookup(doc: Any, path: str) -> tuple[bool, Any]:
+    """Follow a msgspec error path (``$.a[0].b``) into ``doc``; (False, None) if it cannot."""
+    node = doc
+    for m in _STEP.finditer(path[1:]):
+        key, index = m.group(1), m.group(2)
+        if key is not None and isinstance(node, dict) and key in node:
+            node = node[key]
+        elif index is not None and isinstance(node, list) and int(index) < len(node):
+            node = node[int(index)]
+        else:
+            return False, None
+    return True, node
+
+
+def _show(value: Any) -> str:
+    text = msgspec.json.encode(value).decode()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "str", int: "int", float: "float", bool: "bool"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _lower(text: str) -> str:
+    """Lower-case a message's first letter, but leave acronyms (``JSON``) alone."""
+    if text[1:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,69 @@
+"""Constrained scalar types shared by every schema module, defined once.
+
+The constraints are enforced by msgspec whenever a document is decoded, so every backend and
+every ``append_raw`` caller gets the same validation. Struct constructors do not validate, which
+is why :func:`schemas.encode` re-decodes what it encodes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+__all__ = (
+    "MAX_SAFE_INT",
+    "ConversationId",
+    "CorrelationId",
+    "Count",
+    "HarnessName",
+    "Millis",
+    "Usd",
+)
+
+#: Largest integer every JSON reader represents exactly (2**53 - 1). Token counts and
+#: durations are capped there so a harness in any language can read what we store.
+MAX_SAFE_INT = 9_007_199_254_740_991
+
+# No C0 control characters and no DEL: ids end up in terminals, logs and URLs.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+ConversationId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=_PRINTABLE,
+        description="Stream id: 1..200 characters, no control characters.",
+    ),
+]
+CorrelationId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=_PRINTABLE,
+        description="Caller-chosen id (session, turn, response): 1..200 characters.",
+    ),
+]
+HarnessName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=_PRINTABLE,
+        description="Provenance claim such as 'basic/0.3.1'.",
+    ),
+]
+Count = Annotated[
+    int,
+    msgspec.Meta(ge=0, le=MAX_SAFE_INT, description="A token count: integer >= 0."),
+]
+Millis = Annotated[
+    int,
+    msgspec.Meta(ge=0, le=MAX_SAFE_INT, description="A duration in integer milliseconds."),
+]
+Usd = Annotated[
+    float,
+    msgspec.Meta(ge=0.0, description="US dollars: finite and >= 0."),
+]
