@@ -1,0 +1,141 @@
+"""The one fold from events to conversation state.
+
+The summary table is maintained by applying this fold to each appended event inside the append
+transaction; ``rebuild_summaries`` and ``replay`` run the very same fold over stored events, so
+the incremental summary and the rebuilt one agree by construction (and a test checks it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from schemas import Body, ConversationCreated, Message, Messages
+
+from ._model import ConversationState, ConversationSummary, UsageTotals
+
+__all__ = ("Fold", "from_us", "to_us")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ZERO = Decimal(0)
+
+
+def from_us(us: int) -> datetime:
+    """UTC datetime from integer Unix microseconds (exact, unlike ``fromtimestamp``)."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def to_us(moment: datetime) -> int:
+    """Integer Unix microseconds of an aware datetime (exact)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class Fold:
+    """Mutable accumulator of one conversation's state. ``apply`` events in version order."""
+
+    __slots__ = (
+        "calls",
+        "completion_reasoning_tokens",
+        "completion_tokens",
+        "conversation_id",
+        "cost_usd",
+        "created_at_us",
+        "head_hash",
+        "last_position",
+        "messages",
+        "metadata",
+        "parent_id",
+        "prompt_cache_creation_tokens",
+        "prompt_cached_tokens",
+        "prompt_tokens",
+        "title",
+        "unpriced_calls",
+        "updated_at_us",
+        "version",
+    )
+
+    def __init__(self, conversation_id: str, *, keep_messages: bool = False) -> None:
+        self.conversation_id = conversation_id
+        self.version = 0
+        self.created_at_us = 0
+        self.updated_at_us = 0
+        self.last_position = 0
+        self.head_hash = b""
+        self.title: str | None = None
+        self.parent_id: str | None = None
+        self.metadata: dict[str, str] = {}
+        self.calls = 0
+        self.unpriced_calls = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.prompt_cached_tokens = 0
+        self.prompt_cache_creation_tokens = 0
+        self.completion_reasoning_tokens = 0
+        self.cost_usd = _ZERO
+        self.messages: list[Message] | None = [] if keep_messages else None
+
+    def apply(
+        self, body: Body, *, version: int, position: int, recorded_at_us: int, hash: bytes
+    ) -> None:
+        if self.version == 0:
+            self.created_at_us = recorded_at_us
+        self.version = version
+        self.updated_at_us = recorded_at_us
+        self.last_position = position
+        self.head_hash = hash
+        kind = type(body)
+        if kind is Messages:
+            assert isinstance(body, Messages)
+            if self.messages is not None:
+                self.messages.extend(body.messages)
+            usage = body.usage
+            if usage is None:
+                return
+            self.calls += 1
+            if usage.cost_usd is None:
+                self.unpriced_calls += 1
+            else:
+                # Summing persisted claims, exactly: Decimal of the shortest repr of each float.
+                self.cost_usd += Decimal(repr(usage.cost_usd))
+            self.prompt_tokens += usage.prompt_tokens or 0
+            self.completion_tokens += usage.completion_tokens or 0
+            self.prompt_cached_tokens += usage.prompt_cached_tokens or 0
+            self.prompt_cache_creation_tokens += usage.prompt_cache_creation_tokens or 0
+            self.completion_reasoning_tokens += usage.completion_reasoning_tokens or 0
+        elif kind is ConversationCreated:
+            assert isinstance(body, ConversationCreated)
+            self.title = body.title
+            self.parent_id = body.parent_id
+            self.metadata = dict(body.metadata)
+
+    def totals(self) -> UsageTotals:
+        return UsageTotals(
+            calls=self.calls,
+            unpriced_calls=self.unpriced_calls,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            prompt_cached_tokens=self.prompt_cached_tokens,
+            prompt_cache_creation_tokens=self.prompt_cache_creation_tokens,
+            completion_reasoning_tokens=self.completion_reasoning_tokens,
+            cost_usd=float(self.cost_usd),
+        )
+
+    def summary(self) -> ConversationSummary:
+        return ConversationSummary(
+            conversation_id=self.conversation_id,
+            version=self.version,
+            created_at=from_us(self.created_at_us),
+            updated_at=from_us(self.updated_at_us),
+            last_position=self.last_position,
+            title=self.title,
+            parent_id=self.parent_id,
+            totals=self.totals(),
+        )
+
+    def state(self) -> ConversationState:
+        return ConversationState(
+            summary=self.summary(),
+            messages=list(self.messages or ()),
+            metadata=dict(self.metadata),
+        )

@@ -1,0 +1,467 @@
+"""The ``Store``: the one public face of every backend.
+
+Everything a harness hands in is validated here, before it reaches a backend: envelope fields,
+event ids, and every body (encoded and re-decoded by the schema codec). A backend only ever sees
+an :class:`~eventstore.backend.AppendRequest` that is valid in shape; it decides order and
+conflicts. Paging, subscriptions, replay and verification are written once, here, for all
+backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
+
+import msgspec
+
+from schemas import Body, SchemaError, StoredEvent, UnknownEvent, decode, encode
+from schemas.types import ConversationId, CorrelationId, HarnessName
+
+from ._cursor import decode_cursor, encode_cursor
+from ._fold import Fold, to_us
+from ._ids import uuid7
+from ._model import (
+    ANY,
+    AppendResult,
+    ConversationState,
+    ConversationSummary,
+    Direction,
+    ExpectedVersion,
+    Page,
+    VerifyReport,
+)
+from ._verify import verify
+from .backend import AppendRequest, Backend, PreparedEvent
+from .errors import ConversationNotFound, StoreClosed
+from .sqlite import SQLiteBackend
+
+__all__ = ("Store", "connect")
+
+MAX_LIMIT = 1000
+_READ_PAGE = 1000
+
+
+class Store:
+    """An open event store. Use ``async with eventstore.connect(url) as store``."""
+
+    def __init__(self, backend: Backend, *, poll_interval: float = 0.05) -> None:
+        self._backend = backend
+        self._poll_interval = poll_interval
+        self._closed = False
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Finish every queued append, then close. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            await self._backend.aclose()
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def append(
+        self,
+        conversation_id: str,
+        events: Sequence[Body],
+        *,
+        expected_version: ExpectedVersion | int = ANY,
+        event_ids: Sequence[UUID | str] | None = None,
+        session_id: str | None = None,
+        turn_id: str | None = None,
+        harness: str | None = None,
+    ) -> AppendResult:
+        """Append ``events`` to the conversation, atomically: all of them or none.
+
+        ``expected_version`` is ``ANY``, ``NO_CONVERSATION`` (same as ``0``), ``EXISTS`` or the
+        exact current version. ``event_ids`` (one per event) make the call idempotent: if they
+        are already stored in this conversation, in this order, the original result is returned
+        and nothing is written. Without them the store makes UUIDv7 ids.
+
+        :raises SchemaError: if any argument or event is invalid (nothing is written).
+        :raises WrongExpectedVersion: if the version check fails (nothing is written).
+        :raises DuplicateEventId: if an id is stored elsewhere or repeated.
+        """
+        prepared = []
+        for i, body in enumerate(_as_list(events, "events")):
+            if isinstance(body, UnknownEvent):
+                raise SchemaError(f"$.events[{i}].type", f"unknown event type {body.type!r}")
+            try:
+                data = encode(body)
+            except SchemaError as exc:
+                raise SchemaError(f"$.events[{i}]{exc.path[1:]}", exc.problem) from None
+            tag = body.__struct_config__.tag
+            prepared.append((data, body, tag))
+        return await self._append(
+            conversation_id, prepared, expected_version, event_ids, session_id, turn_id, harness
+        )
+
+    async def append_raw(
+        self,
+        conversation_id: str,
+        events: Sequence[bytes | str],
+        *,
+        expected_version: ExpectedVersion | int = ANY,
+        event_ids: Sequence[UUID | str] | None = None,
+        session_id: str | None = None,
+        turn_id: str | None = None,
+        harness: str | None = None,
+    ) -> AppendResult:
+        """Like :meth:`append`, for JSON bodies from harnesses in other languages. Each body is
+        validated against the schema first and stored byte for byte as given."""
+        prepared = []
+        for i, raw in enumerate(_as_list(events, "events")):
+            if isinstance(raw, str):
+                raw = raw.encode()
+            if not isinstance(raw, bytes | bytearray | memoryview):
+                raise SchemaError(
+                    f"$.events[{i}]", f"expected JSON bytes, got {type(raw).__name__}"
+                )
+            data = bytes(raw)
+            body = decode(data, path=f"$.events[{i}]")
+            if isinstance(body, UnknownEvent):
+                raise SchemaError(f"$.events[{i}].type", f"unknown event type {body.type!r}")
+            prepared.append((data, body, body.__struct_config__.tag))
+        return await self._append(
+            conversation_id, prepared, expected_version, event_ids, session_id, turn_id, harness
+        )
+
+    async def _append(
+        self,
+        conversation_id: str,
+        prepared: Sequence[tuple[bytes, Body, Any]],
+        expected_version: ExpectedVersion | int,
+        event_ids: Sequence[UUID | str] | None,
+        session_id: str | None,
+        turn_id: str | None,
+        harness: str | None,
+    ) -> AppendResult:
+        self._check_open()
+        _check(conversation_id, ConversationId, "$.conversation_id")
+        _check_optional(session_id, CorrelationId, "$.session_id")
+        _check_optional(turn_id, CorrelationId, "$.turn_id")
+        _check_optional(harness, HarnessName, "$.harness")
+        _check_expected(expected_version)
+        if not prepared:
+            raise SchemaError("$.events", "expected at least one event")
+        ids = _event_ids(event_ids, len(prepared))
+        request = AppendRequest(
+            conversation_id=conversation_id,
+            expected=expected_version,
+            events=tuple(
+                PreparedEvent(id, tag, data, body)
+                for id, (data, body, tag) in zip(ids, prepared, strict=True)
+            ),
+            ids_given=event_ids is not None,
+            session_id=session_id,
+            turn_id=turn_id,
+            harness=harness,
+        )
+        return await self._backend.append(request)
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def read(
+        self,
+        conversation_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        direction: Direction = "asc",
+    ) -> AsyncIterator[StoredEvent]:
+        """Yield the conversation's events with ``from_version <= version <= to_version`` in
+        ``direction`` order, a page at a time (memory stays flat). Yields nothing for an
+        unknown conversation."""
+        self._check_open()
+        _check(conversation_id, ConversationId, "$.conversation_id")
+        _check_direction(direction)
+        lo, hi = _int(from_version, "$.from_version", 0), to_version
+        if hi is not None:
+            hi = _int(hi, "$.to_version", 0)
+        while True:
+            page = await self._backend.read_page(conversation_id, lo, hi, direction, _READ_PAGE)
+            for event in page:
+                yield event
+            if len(page) < _READ_PAGE:
+                return
+            if direction == "asc":
+                lo = page[-1].version + 1
+            else:
+                hi = page[-1].version - 1
+
+    async def list_events(
+        self,
+        conversation_id: str,
+        *,
+        types: Sequence[str] | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        direction: Direction = "asc",
+    ) -> Page[StoredEvent]:
+        """One page of the conversation's events, optionally only the given ``types``.
+        ``limit`` is clamped to 1..1000; pass ``next_cursor`` back for the next page."""
+        self._check_open()
+        _check(conversation_id, ConversationId, "$.conversation_id")
+        _check_direction(direction)
+        type_filter = None if types is None else tuple(sorted(set(_as_list(types, "types"))))
+        limit = _clamp(limit)
+        query = ["events", conversation_id, direction, list(type_filter or ())]
+        lo, hi = 1, None
+        if cursor is not None:
+            key = decode_cursor(cursor, query)
+            lo, hi = (key + 1, None) if direction == "asc" else (1, key - 1)
+        items = await self._backend.read_page(
+            conversation_id, lo, hi, direction, limit, type_filter
+        )
+        more = len(items) == limit
+        return Page(items, encode_cursor(query, items[-1].version) if more else None)
+
+    async def list_conversations(
+        self, *, limit: int = 50, cursor: str | None = None, direction: Direction = "desc"
+    ) -> Page[ConversationSummary]:
+        """One page of conversation summaries, most recently active first (``desc``)."""
+        self._check_open()
+        _check_direction(direction)
+        limit = _clamp(limit)
+        query = ["conversations", direction]
+        after = None if cursor is None else decode_cursor(cursor, query)
+        items = await self._backend.conversations_page(after, direction, limit)
+        more = len(items) == limit
+        return Page(items, encode_cursor(query, items[-1].last_position) if more else None)
+
+    async def get_conversation(self, conversation_id: str) -> ConversationSummary:
+        """The conversation's summary.
+
+        :raises ConversationNotFound: if it has no events.
+        """
+        self._check_open()
+        _check(conversation_id, ConversationId, "$.conversation_id")
+        summary = await self._backend.get_summary(conversation_id)
+        if summary is None:
+            raise ConversationNotFound(f"no conversation {conversation_id!r}")
+        return summary
+
+    async def read_all(
+        self, *, from_position: int = 0, to_position: int | None = None
+    ) -> AsyncIterator[StoredEvent]:
+        """Yield every event with ``from_position <= position <= to_position`` in global
+        order, then stop."""
+        self._check_open()
+        position = _int(from_position, "$.from_position", 0)
+        end = None if to_position is None else _int(to_position, "$.to_position", 0)
+        while True:
+            page = await self._backend.read_all_page(position, _READ_PAGE)
+            for event in page:
+                if end is not None and event.position > end:
+                    return
+                yield event
+            if len(page) < _READ_PAGE:
+                return
+            position = page[-1].position + 1
+
+    async def subscribe(self, *, from_position: int = 0) -> AsyncIterator[StoredEvent]:
+        """Yield every event with ``position >= from_position`` in commit order: first those
+        already stored (catch-up), then each new one as it commits, forever.
+
+        Commits of this store wake the subscriber at once; commits of other processes on the
+        same file are found by polling every ``poll_interval`` seconds. A subscriber never
+        skips an event and never sees one twice; to resume, pass the last position + 1.
+        """
+        self._check_open()
+        position = _int(from_position, "$.from_position", 0)
+        while True:
+            page = await self._backend.read_all_page(position, _READ_PAGE)
+            for event in page:
+                yield event
+            if page:
+                position = page[-1].position + 1
+            if len(page) < _READ_PAGE:
+                self._check_open()
+                await self._backend.wait_for_commit(self._poll_interval)
+
+    # -- folding and checking -------------------------------------------------------------
+
+    async def replay(self, conversation_id: str) -> ConversationState:
+        """Fold the conversation's events into its state: messages in order, usage totals,
+        persisted cost, title, parent and metadata. The same fold maintains the summaries.
+
+        :raises ConversationNotFound: if it has no events.
+        """
+        fold = Fold(conversation_id, keep_messages=True)
+        async for event in self.read(conversation_id):
+            fold.apply(
+                event.data,
+                version=event.version,
+                position=event.position,
+                recorded_at_us=to_us(event.recorded_at),
+                hash=b"",
+            )
+        if fold.version == 0:
+            raise ConversationNotFound(f"no conversation {conversation_id!r}")
+        return fold.state()
+
+    async def verify(self) -> VerifyReport:
+        """Check the whole store: every event decodes, versions are gapless, hash chains and
+        summaries match. Returns a report naming the first problem (``report.ok`` if none)."""
+        self._check_open()
+        return await verify(self._backend)
+
+    async def rebuild_summaries(self) -> int:
+        """Recompute every conversation summary from its events; returns how many."""
+        self._check_open()
+        return await self._backend.rebuild_summaries()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed("the store is closed")
+
+
+# -- connecting ---------------------------------------------------------------------------
+
+
+class _Connector:
+    """What :func:`connect` returns: ``async with`` it for an open :class:`Store`."""
+
+    def __init__(self, backend: SQLiteBackend, poll_interval: float) -> None:
+        self._backend = backend
+        self._poll_interval = poll_interval
+        self._store: Store | None = None
+
+    async def __aenter__(self) -> Store:
+        await self._backend.open()
+        self._store = Store(self._backend, poll_interval=self._poll_interval)
+        return self._store
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._store is not None:
+            await self._store.aclose()
+
+    def __await__(self) -> Any:
+        """``store = await eventstore.connect(url)``; then ``await store.aclose()``."""
+        return self.__aenter__().__await__()
+
+
+def connect(
+    url: str,
+    *,
+    durability: str | None = None,
+    busy_timeout: float = 5.0,
+    readers: int = 2,
+    poll_interval: float = 0.05,
+) -> _Connector:
+    """Open a store: ``async with eventstore.connect("sqlite:///convlog.db") as store``.
+
+    URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
+    (private, in memory). Query parameter ``durability=full|normal`` (or the argument):
+    ``full`` (default) fsyncs every commit; ``normal`` may lose the last commits on power loss,
+    never consistency.
+
+    :raises ValueError: for a URL or option this version cannot open.
+    """
+    parts = urlsplit(url)
+    if parts.scheme in ("postgresql", "postgres"):
+        raise ValueError("the PostgreSQL backend is not part of this version; use sqlite:///")
+    if parts.scheme != "sqlite":
+        raise ValueError(f"unsupported store URL {url!r}; expected sqlite:///path/to/file.db")
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(options) - {"durability"}
+    if unknown:
+        raise ValueError(f"unknown option(s) in store URL: {', '.join(sorted(unknown))}")
+    mode = durability or options.get("durability", "full")
+    if mode not in ("full", "normal"):
+        raise ValueError(f"durability must be 'full' or 'normal', got {mode!r}")
+    in_memory = parts.netloc == ":memory:" or parts.path in ("/:memory:", "")
+    # sqlite:///rel.db -> rel.db; sqlite:////abs.db -> /abs.db
+    path = None if in_memory else parts.path[1:]
+    backend = SQLiteBackend(
+        path,
+        durability="full" if mode == "full" else "normal",
+        busy_timeout=busy_timeout,
+        readers=readers,
+    )
+    return _Connector(backend, poll_interval)
+
+
+# -- validation helpers ---------------------------------------------------------------------
+
+
+def _check(value: Any, tp: Any, path: str) -> None:
+    try:
+        msgspec.convert(value, tp)
+    except msgspec.ValidationError as exc:
+        problem = str(exc).split(" - at ")[0].replace("`", "")
+        raise SchemaError(path, f"{problem[:1].lower()}{problem[1:]}, got {value!r:.60}") from None
+
+
+def _check_optional(value: Any, tp: Any, path: str) -> None:
+    if value is not None:
+        _check(value, tp, path)
+
+
+def _check_expected(expected: Any) -> None:
+    if isinstance(expected, ExpectedVersion):
+        return
+    if type(expected) is not int or expected < 0:
+        raise SchemaError(
+            "$.expected_version",
+            f"expected ANY, NO_CONVERSATION, EXISTS or an int >= 0, got {expected!r}",
+        )
+
+
+def _check_direction(direction: Any) -> None:
+    if direction not in ("asc", "desc"):
+        raise SchemaError("$.direction", f"expected 'asc' or 'desc', got {direction!r}")
+
+
+def _int(value: Any, path: str, minimum: int) -> int:
+    if type(value) is not int or value < minimum:
+        raise SchemaError(path, f"expected an int >= {minimum}, got {value!r}")
+    return value
+
+
+def _clamp(limit: Any) -> int:
+    if type(limit) is not int:
+        raise SchemaError("$.limit", f"expected an int, got {limit!r}")
+    return min(max(limit, 1), MAX_LIMIT)
+
+
+def _as_list(values: Any, name: str) -> list[Any]:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise SchemaError(f"$.{name}", f"expected a list, got {type(values).__name__}")
+    return list(values)
+
+
+def _event_ids(event_ids: Sequence[UUID | str] | None, count: int) -> list[UUID]:
+    if event_ids is None:
+        return [uuid7() for _ in range(count)]
+    given = _as_list(event_ids, "event_ids")
+    if len(given) != count:
+        raise SchemaError("$.event_ids", f"expected {count} ids (one per event), got {len(given)}")
+    ids = []
+    for i, value in enumerate(given):
+        if isinstance(value, UUID):
+            ids.append(value)
+            continue
+        try:
+            ids.append(UUID(value))
+        except (ValueError, TypeError, AttributeError):
+            raise SchemaError(f"$.event_ids[{i}]", f"expected a UUID, got {value!r:.60}") from None
+    if len(set(ids)) != len(ids):
+        raise SchemaError("$.event_ids", "ids must be unique within one append")
+    return ids

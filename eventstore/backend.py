@@ -1,0 +1,106 @@
+"""The interface every storage backend implements, and the values that cross it.
+
+A backend is one module (``sqlite.py``, later ``postgres.py``). It stores and orders events and
+maintains summaries with :class:`~eventstore._fold.Fold`; everything else (input validation,
+encoding, cursors, subscriptions, replay, verification) lives once in the ``Store`` facade.
+The conformance suite in ``tests/conformance/`` is what a backend must pass, unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+from schemas import Body, StoredEvent
+
+from ._model import AppendResult, ConversationSummary, Direction, ExpectedVersion
+
+__all__ = ("AppendRequest", "Backend", "PreparedEvent")
+
+
+class PreparedEvent(msgspec.Struct, frozen=True):
+    """One validated event ready to store: ``data`` are the exact bytes to persist, ``body``
+    their decoded form (for the summary fold)."""
+
+    id: UUID
+    type: str
+    data: bytes
+    body: Body
+
+
+class AppendRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """One validated ``append`` call. ``ids_given`` says the caller chose the ids, which makes
+    the call idempotent on them."""
+
+    conversation_id: str
+    expected: ExpectedVersion | int
+    events: tuple[PreparedEvent, ...]
+    ids_given: bool
+    session_id: str | None = None
+    turn_id: str | None = None
+    harness: str | None = None
+
+
+class Backend(Protocol):
+    """What the ``Store`` needs from a storage engine.
+
+    Every method may raise :class:`~eventstore.errors.StoreError` subclasses; driver exceptions
+    never escape. Reads return at most ``limit`` items and are each one consistent snapshot.
+    """
+
+    async def append(self, request: AppendRequest) -> AppendResult:
+        """Store all of ``request.events`` atomically, or nothing.
+
+        :raises WrongExpectedVersion: if the version check fails.
+        :raises DuplicateEventId: if a given id is stored elsewhere or repeated.
+        """
+        ...
+
+    async def read_page(
+        self,
+        conversation_id: str,
+        lo: int,
+        hi: int | None,
+        direction: Direction,
+        limit: int,
+        types: tuple[str, ...] | None = None,
+    ) -> list[StoredEvent]:
+        """Events with ``lo <= version <= hi`` (``hi=None``: no upper bound), optionally only
+        of the given ``types``, in ``direction`` order."""
+        ...
+
+    async def read_all_page(self, from_position: int, limit: int) -> list[StoredEvent]:
+        """Events with ``position >= from_position`` in position order."""
+        ...
+
+    async def conversations_page(
+        self, after_position: int | None, direction: Direction, limit: int
+    ) -> list[ConversationSummary]:
+        """Summaries ordered by ``last_position`` (most recent activity last for ``asc``),
+        strictly after ``after_position`` in that direction."""
+        ...
+
+    async def get_summary(self, conversation_id: str) -> ConversationSummary | None: ...
+
+    async def chain_page(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> list[tuple[StoredEvent, bytes]]:
+        """Events with their stored hash, ordered by ``(conversation_id, version)``, strictly
+        after ``after``. Used by ``verify``."""
+        ...
+
+    async def rebuild_summaries(self) -> int:
+        """Recompute every summary from the events with the shared fold, in one transaction.
+        Returns the number of conversations."""
+        ...
+
+    async def wait_for_commit(self, seconds: float) -> None:
+        """Return when this store commits an append, or after ``seconds`` (other
+        processes' commits are found by polling)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Finish queued appends, then release every resource."""
+        ...

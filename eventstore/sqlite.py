@@ -1,0 +1,564 @@
+"""The SQLite backend: embedded, durable, safe for several processes on one file.
+
+One writer thread per store owns the write connection and commits every append queued behind
+the one it is working on as one ``BEGIN IMMEDIATE`` transaction (group commit). Heads, ids and
+the global position are re-read inside that transaction, so several processes can append to
+one file: SQLite's write lock orders them, ``busy_timeout`` makes them wait their turn. Reads
+run on their own connections and threads, each page one statement and so one snapshot (WAL).
+
+History is append-only in the database itself: triggers abort any UPDATE or DELETE on
+``events``. ``data`` holds the validated JSON bytes exactly as they were appended.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+import anyio
+
+from schemas import SchemaError, StoredEvent, decode
+
+from ._chain import GENESIS, link
+from ._fold import Fold, from_us
+from ._model import (
+    ANY,
+    EXISTS,
+    NO_CONVERSATION,
+    AppendResult,
+    ConversationSummary,
+    Direction,
+    ExpectedVersion,
+)
+from ._worker import Worker
+from .backend import AppendRequest
+from .errors import DuplicateEventId, IntegrityError, StoreError, WrongExpectedVersion
+
+__all__ = ("SQLiteBackend",)
+
+SCHEMA_VERSION = 1
+_MAX_VERSION = (1 << 63) - 1
+_CHUNK = 500  # ids per IN (...) list
+
+_DDL = (
+    """CREATE TABLE IF NOT EXISTS events (
+        position        INTEGER PRIMARY KEY,
+        conversation_id TEXT    NOT NULL,
+        version         INTEGER NOT NULL CHECK (version >= 1),
+        id              BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
+        type            TEXT    NOT NULL,
+        recorded_at     INTEGER NOT NULL,
+        session_id      TEXT,
+        turn_id         TEXT,
+        harness         TEXT,
+        data            BLOB    NOT NULL,
+        hash            BLOB    NOT NULL,
+        UNIQUE (conversation_id, version)
+    )""",
+    "CREATE INDEX IF NOT EXISTS events_by_type ON events (conversation_id, type, version)",
+    """CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+       BEGIN SELECT RAISE(ABORT, 'convlog: events are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+       BEGIN SELECT RAISE(ABORT, 'convlog: events are append-only'); END""",
+    """CREATE TABLE IF NOT EXISTS conversations (
+        conversation_id              TEXT    PRIMARY KEY,
+        version                      INTEGER NOT NULL,
+        created_at                   INTEGER NOT NULL,
+        updated_at                   INTEGER NOT NULL,
+        last_position                INTEGER NOT NULL,
+        head_hash                    BLOB    NOT NULL,
+        title                        TEXT,
+        parent_id                    TEXT,
+        calls                        INTEGER NOT NULL,
+        unpriced_calls               INTEGER NOT NULL,
+        prompt_tokens                INTEGER NOT NULL,
+        completion_tokens            INTEGER NOT NULL,
+        prompt_cached_tokens         INTEGER NOT NULL,
+        prompt_cache_creation_tokens INTEGER NOT NULL,
+        completion_reasoning_tokens  INTEGER NOT NULL,
+        cost_usd                     TEXT    NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS conversations_by_activity ON conversations (last_position)",
+    """CREATE INDEX IF NOT EXISTS conversations_by_parent ON conversations (parent_id)
+       WHERE parent_id IS NOT NULL""",
+    "CREATE TABLE IF NOT EXISTS convlog_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+_EVENT_COLS = (
+    "position, conversation_id, version, id, recorded_at, session_id, turn_id, harness, data"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (position, conversation_id, version, id, type, recorded_at, "
+    "session_id, turn_id, harness, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SUMMARY_COLS = (
+    "conversation_id, version, created_at, updated_at, last_position, head_hash, title, "
+    "parent_id, calls, unpriced_calls, prompt_tokens, completion_tokens, prompt_cached_tokens, "
+    "prompt_cache_creation_tokens, completion_reasoning_tokens, cost_usd"
+)
+_UPSERT_SUMMARY = (
+    f"INSERT OR REPLACE INTO conversations ({_SUMMARY_COLS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+Durability = Literal["full", "normal"]
+
+
+class SQLiteBackend:
+    """SQLite storage. Use through :func:`eventstore.connect`, not directly.
+
+    ``path=None`` is a private in-memory database (one connection serves reads and writes).
+    """
+
+    def __init__(
+        self,
+        path: str | None,
+        *,
+        durability: Durability = "full",
+        busy_timeout: float = 5.0,
+        readers: int = 2,
+    ) -> None:
+        if durability not in ("full", "normal"):
+            raise ValueError(f"durability must be 'full' or 'normal', got {durability!r}")
+        self.path = path
+        self._durability = durability
+        self._busy_timeout = busy_timeout
+        self._n_readers = max(1, readers)
+        self._writer: Worker[sqlite3.Connection] | None = None
+        self._readers: list[Worker[sqlite3.Connection]] = []
+        self._next_reader: Iterator[Worker[sqlite3.Connection]] = iter(())
+        self._committed = anyio.Event()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self.path is None:
+            conn = self._connect(":memory:")
+            self._writer = Worker("convlog-sqlite", conn, self._commit, _close)
+            await self._writer.call(self._init_schema)
+            self._readers = [self._writer]
+        else:
+            _create_private(self.path)
+            self._writer = Worker("convlog-writer", self._connect(self.path), self._commit, _close)
+            try:
+                await self._writer.call(self._init_schema)
+            except BaseException:
+                await self._writer.aclose()
+                raise
+            for i in range(self._n_readers):
+                conn = self._connect(self.path)
+                conn.execute("PRAGMA query_only = ON")
+                self._readers.append(Worker(f"convlog-reader-{i}", conn, None, _close))
+        self._next_reader = itertools.cycle(self._readers)
+
+    async def aclose(self) -> None:
+        # The writer first: it finishes every queued append before it stops.
+        if self._writer is not None:
+            await self._writer.aclose()
+        for reader in self._readers:
+            await reader.aclose()
+
+    def _connect(self, target: str) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                target,
+                timeout=self._busy_timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # each connection is used by one worker thread
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {target}: {exc}") from None
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        if target != ":memory:":
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":
+                raise StoreError(f"cannot switch {target} to WAL mode (got {mode!r})")
+        conn.execute(f"PRAGMA synchronous = {self._durability.upper()}")
+        return conn
+
+    def _init_schema(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _DDL:
+                conn.execute(statement)
+            row = conn.execute("SELECT value FROM convlog_meta WHERE key = 'schema'").fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO convlog_meta (key, value) VALUES ('schema', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"database schema version {row[0]} is newer than this convlog supports "
+                    f"({SCHEMA_VERSION}); upgrade convlog"
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # -- appends -------------------------------------------------------------------------
+
+    async def append(self, request: AppendRequest) -> AppendResult:
+        assert self._writer is not None
+        result: AppendResult = await self._writer.submit_batched(request)
+        self._committed.set()
+        self._committed = anyio.Event()
+        return result
+
+    def _commit(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
+        """Batch function of the writer thread: one transaction for all ``requests``."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = self._apply(conn, requests)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return outcomes
+        except sqlite3.Error as exc:
+            if len(requests) == 1:
+                return [_translate(exc)]
+            # Something unexpected failed the shared transaction. Retry one by one so the
+            # failure stays with the append that caused it.
+            return [self._commit(conn, [request])[0] for request in requests]
+
+    def _apply(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
+        now = time.time_ns() // 1000
+        folds = _load_folds(conn, {r.conversation_id for r in requests})
+        known = _lookup_ids(conn, [e.id.bytes for r in requests if r.ids_given for e in r.events])
+        position = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+        rows: list[tuple[Any, ...]] = []
+        touched: dict[str, Fold] = {}
+        outcomes: list[Any] = []
+        for req in requests:
+            cid = req.conversation_id
+            if req.ids_given:
+                hits = [known.get(e.id.bytes) for e in req.events]
+                if any(hits):
+                    outcomes.append(_original_result(req, hits))
+                    continue
+            fold = folds.get(cid)
+            current = fold.version if fold is not None else 0
+            mismatch = _check_expected(cid, req.expected, current)
+            if mismatch is not None:
+                outcomes.append(mismatch)
+                continue
+            if fold is None:
+                fold = folds[cid] = Fold(cid)
+            prev = fold.head_hash or GENESIS
+            positions = []
+            for i, event in enumerate(req.events, start=current + 1):
+                position += 1
+                id_bytes = event.id.bytes
+                digest = link(
+                    prev, cid, i, id_bytes, now, req.session_id, req.turn_id, req.harness,
+                    event.data,
+                )  # fmt: skip
+                rows.append(
+                    (
+                        position, cid, i, id_bytes, event.type, now, req.session_id,
+                        req.turn_id, req.harness, event.data, digest,
+                    )
+                )  # fmt: skip
+                fold.apply(
+                    event.body, version=i, position=position, recorded_at_us=now, hash=digest
+                )
+                positions.append(position)
+                prev = digest
+                if req.ids_given:
+                    known[id_bytes] = (cid, i, position)
+            touched[cid] = fold
+            outcomes.append(
+                AppendResult(
+                    conversation_id=cid,
+                    version=fold.version,
+                    positions=tuple(positions),
+                    ids=tuple(e.id for e in req.events),
+                )
+            )
+        if rows:
+            conn.executemany(_INSERT_EVENT, rows)
+            conn.executemany(_UPSERT_SUMMARY, [_summary_row(f) for f in touched.values()])
+        return outcomes
+
+    async def wait_for_commit(self, seconds: float) -> None:
+        with anyio.move_on_after(seconds):
+            await self._committed.wait()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def _read(self, fn: Any, *args: Any) -> Any:
+        reader = next(self._next_reader)
+        return await reader.call(fn, *args)
+
+    async def read_page(
+        self,
+        conversation_id: str,
+        lo: int,
+        hi: int | None,
+        direction: Direction,
+        limit: int,
+        types: tuple[str, ...] | None = None,
+    ) -> list[StoredEvent]:
+        sql = f"SELECT {_EVENT_COLS} FROM events WHERE conversation_id = ? AND version BETWEEN ? AND ?"
+        args: list[Any] = [conversation_id, lo, _MAX_VERSION if hi is None else hi]
+        if types is not None:
+            sql += f" AND type IN ({','.join('?' * len(types))})"
+            args.extend(types)
+        sql += f" ORDER BY version {'ASC' if direction == 'asc' else 'DESC'} LIMIT ?"
+        args.append(limit)
+        events: list[StoredEvent] = await self._read(_query_events, sql, args)
+        return events
+
+    async def read_all_page(self, from_position: int, limit: int) -> list[StoredEvent]:
+        sql = f"SELECT {_EVENT_COLS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
+        events: list[StoredEvent] = await self._read(_query_events, sql, (from_position, limit))
+        return events
+
+    async def conversations_page(
+        self, after_position: int | None, direction: Direction, limit: int
+    ) -> list[ConversationSummary]:
+        op, order = (">", "ASC") if direction == "asc" else ("<", "DESC")
+        where = "" if after_position is None else f"WHERE last_position {op} ?"
+        args: tuple[int, ...] = () if after_position is None else (after_position,)
+        sql = (
+            f"SELECT {_SUMMARY_COLS} FROM conversations {where} "
+            f"ORDER BY last_position {order} LIMIT ?"
+        )
+        summaries: list[ConversationSummary] = await self._read(
+            _query_summaries, sql, (*args, limit)
+        )
+        return summaries
+
+    async def get_summary(self, conversation_id: str) -> ConversationSummary | None:
+        sql = f"SELECT {_SUMMARY_COLS} FROM conversations WHERE conversation_id = ?"
+        found: list[ConversationSummary] = await self._read(
+            _query_summaries, sql, (conversation_id,)
+        )
+        return found[0] if found else None
+
+    async def chain_page(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> list[tuple[StoredEvent, bytes]]:
+        where = "" if after is None else "WHERE (conversation_id, version) > (?, ?)"
+        sql = (
+            f"SELECT {_EVENT_COLS}, hash FROM events {where} "
+            "ORDER BY conversation_id, version LIMIT ?"
+        )
+        args = (*(after or ()), limit)
+        page: list[tuple[StoredEvent, bytes]] = await self._read(_query_chain, sql, args)
+        return page
+
+    async def rebuild_summaries(self) -> int:
+        assert self._writer is not None
+        count: int = await self._writer.call(_rebuild)
+        return count
+
+
+# -- helpers that run on worker threads ----------------------------------------------------
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    conn.close()
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable and writable by its owner only (conversations hold
+    prompts and answers). SQLite gives the -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create {path}: {exc.strerror}") from None
+    os.close(fd)
+
+
+def _translate(exc: sqlite3.Error) -> StoreError:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return StoreError(f"the database refused the append: {exc}")
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return StoreError(f"database is locked (another writer held it past busy_timeout): {exc}")
+    return StoreError(f"sqlite error: {exc}")
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _load_folds(conn: sqlite3.Connection, conversation_ids: set[str]) -> dict[str, Fold]:
+    folds: dict[str, Fold] = {}
+    for chunk in _chunks(sorted(conversation_ids)):
+        sql = (
+            f"SELECT {_SUMMARY_COLS} FROM conversations "
+            f"WHERE conversation_id IN ({','.join('?' * len(chunk))})"
+        )
+        for row in conn.execute(sql, chunk):
+            fold = _fold_from_row(row)
+            folds[fold.conversation_id] = fold
+    return folds
+
+
+def _lookup_ids(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple[str, int, int]]:
+    known: dict[bytes, tuple[str, int, int]] = {}
+    for chunk in _chunks(ids):
+        sql = (
+            "SELECT id, conversation_id, version, position FROM events "
+            f"WHERE id IN ({','.join('?' * len(chunk))})"
+        )
+        for id_bytes, cid, version, position in conn.execute(sql, chunk):
+            known[id_bytes] = (cid, version, position)
+    return known
+
+
+def _original_result(
+    req: AppendRequest, hits: list[tuple[str, int, int] | None]
+) -> AppendResult | DuplicateEventId:
+    """An append whose ids are already stored: the original result if every id is stored in
+    this conversation at consecutive versions in this order, else a conflict."""
+    first = hits[0]
+    ok = first is not None and all(
+        hit is not None and hit[0] == req.conversation_id and hit[1] == first[1] + i
+        for i, hit in enumerate(hits)
+    )
+    if ok:
+        assert first is not None
+        return AppendResult(
+            conversation_id=req.conversation_id,
+            version=first[1] + len(hits) - 1,
+            positions=tuple(hit[2] for hit in hits if hit is not None),
+            ids=tuple(e.id for e in req.events),
+        )
+    for event, hit in zip(req.events, hits, strict=True):
+        if hit is not None:
+            return DuplicateEventId(
+                f"event id {event.id} is already stored in conversation {hit[0]!r} at version "
+                f"{hit[1]}; an idempotent retry must repeat the same events in the same place"
+            )
+    missing = next(e.id for e, hit in zip(req.events, hits, strict=True) if hit is None)
+    return DuplicateEventId(f"event id {missing} is not stored but others of this append are")
+
+
+def _check_expected(
+    cid: str, expected: ExpectedVersion | int, current: int
+) -> WrongExpectedVersion | None:
+    if expected is ANY:
+        return None
+    if expected is NO_CONVERSATION:
+        ok = current == 0
+    elif expected is EXISTS:
+        ok = current > 0
+    else:
+        ok = current == expected
+    return None if ok else WrongExpectedVersion(cid, expected, current)
+
+
+def _summary_row(f: Fold) -> tuple[Any, ...]:
+    return (
+        f.conversation_id, f.version, f.created_at_us, f.updated_at_us, f.last_position,
+        f.head_hash, f.title, f.parent_id, f.calls, f.unpriced_calls, f.prompt_tokens,
+        f.completion_tokens, f.prompt_cached_tokens, f.prompt_cache_creation_tokens,
+        f.completion_reasoning_tokens, str(f.cost_usd),
+    )  # fmt: skip
+
+
+def _fold_from_row(row: Sequence[Any]) -> Fold:
+    f = Fold(row[0])
+    (
+        f.version, f.created_at_us, f.updated_at_us, f.last_position, f.head_hash, f.title,
+        f.parent_id, f.calls, f.unpriced_calls, f.prompt_tokens, f.completion_tokens,
+        f.prompt_cached_tokens, f.prompt_cache_creation_tokens, f.completion_reasoning_tokens,
+    ) = row[1:15]  # fmt: skip
+    f.cost_usd = Decimal(row[15])
+    return f
+
+
+def _to_event(row: Sequence[Any]) -> StoredEvent:
+    position, cid, version, id_bytes, recorded_at, session_id, turn_id, harness, data = row[:9]
+    try:
+        body = decode(data, path="$.data")
+    except SchemaError as exc:
+        raise IntegrityError(
+            f"stored event at position {position} ({cid!r} version {version}) does not "
+            f"decode: {exc}"
+        ) from None
+    return StoredEvent(
+        id=UUID(bytes=id_bytes),
+        conversation_id=cid,
+        version=version,
+        position=position,
+        recorded_at=from_us(recorded_at),
+        data=body,
+        raw=data,
+        session_id=session_id,
+        turn_id=turn_id,
+        harness=harness,
+    )
+
+
+def _query_events(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[StoredEvent]:
+    return [_to_event(row) for row in conn.execute(sql, args)]
+
+
+def _query_summaries(
+    conn: sqlite3.Connection, sql: str, args: Sequence[Any]
+) -> list[ConversationSummary]:
+    return [_fold_from_row(row).summary() for row in conn.execute(sql, args)]
+
+
+def _query_chain(
+    conn: sqlite3.Connection, sql: str, args: Sequence[Any]
+) -> list[tuple[Any, bytes]]:
+    """Rows for verify: an event that does not decode is returned as the IntegrityError, so
+    verify can report it in place."""
+    out: list[tuple[Any, bytes]] = []
+    for row in conn.execute(sql, args):
+        try:
+            out.append((_to_event(row), row[9]))
+        except IntegrityError as exc:
+            out.append((exc, row[9]))
+    return out
+
+
+def _rebuild(conn: sqlite3.Connection) -> int:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM conversations")
+        fold: Fold | None = None
+        count = 0
+        rows = conn.execute(
+            f"SELECT {_EVENT_COLS}, hash FROM events ORDER BY conversation_id, version"
+        )
+        for row in rows:
+            event = _to_event(row)
+            if fold is None or fold.conversation_id != event.conversation_id:
+                if fold is not None:
+                    conn.execute(_UPSERT_SUMMARY, _summary_row(fold))
+                fold = Fold(event.conversation_id)
+                count += 1
+            fold.apply(
+                event.data,
+                version=event.version,
+                position=event.position,
+                recorded_at_us=row[4],
+                hash=row[9],
+            )
+        if fold is not None:
+            conn.execute(_UPSERT_SUMMARY, _summary_row(fold))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return count
