@@ -22,7 +22,7 @@ from schemas.types import ConversationId, CorrelationId, HarnessName
 
 from ._cursor import decode_cursor, encode_cursor
 from ._fold import Fold, to_us
-from ._ids import uuid7
+from ._ids import uuid7s
 from ._model import (
     ANY,
     AppendResult,
@@ -449,7 +449,7 @@ def _as_list(values: Any, name: str) -> list[Any]:
 
 def _event_ids(event_ids: Sequence[UUID | str] | None, count: int) -> list[UUID]:
     if event_ids is None:
-        return [uuid7() for _ in range(count)]
+        return uuid7s(count)
     given = _as_list(event_ids, "event_ids")
     if len(given) != count:
         raise SchemaError("$.event_ids", f"expected {count} ids (one per event), got {len(given)}")

@@ -17,9 +17,9 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
-from uuid import UUID
 
 import anyio
 
@@ -27,6 +27,7 @@ from schemas import SchemaError, StoredEvent, decode
 
 from ._chain import GENESIS, link
 from ._fold import Fold, from_us
+from ._ids import uuid_from_bytes
 from ._model import (
     ANY,
     EXISTS,
@@ -61,7 +62,6 @@ _DDL = (
         hash            BLOB    NOT NULL,
         UNIQUE (conversation_id, version)
     )""",
-    "CREATE INDEX IF NOT EXISTS events_by_type ON events (conversation_id, type, version)",
     """CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
        BEGIN SELECT RAISE(ABORT, 'convlog: events are append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
@@ -102,9 +102,17 @@ _SUMMARY_COLS = (
     "parent_id, calls, unpriced_calls, prompt_tokens, completion_tokens, prompt_cached_tokens, "
     "prompt_cache_creation_tokens, completion_reasoning_tokens, cost_usd"
 )
-_UPSERT_SUMMARY = (
-    f"INSERT OR REPLACE INTO conversations ({_SUMMARY_COLS}) "
+_INSERT_SUMMARY = (
+    f"INSERT INTO conversations ({_SUMMARY_COLS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# Updated in place (not INSERT OR REPLACE): a replace deletes and re-inserts the row and every
+# index entry, which costs WAL pages on every append.
+_UPDATE_SUMMARY = (
+    "UPDATE conversations SET version = ?, created_at = ?, updated_at = ?, last_position = ?, "
+    "head_hash = ?, title = ?, parent_id = ?, calls = ?, unpriced_calls = ?, prompt_tokens = ?, "
+    "completion_tokens = ?, prompt_cached_tokens = ?, prompt_cache_creation_tokens = ?, "
+    "completion_reasoning_tokens = ?, cost_usd = ? WHERE conversation_id = ?"
 )
 
 Durability = Literal["full", "normal"]
@@ -235,6 +243,7 @@ class SQLiteBackend:
     def _apply(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
         now = time.time_ns() // 1000
         folds = _load_folds(conn, {r.conversation_id for r in requests})
+        existing = set(folds)
         known = _lookup_ids(conn, [e.id.bytes for r in requests if r.ids_given for e in r.events])
         position = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
         rows: list[tuple[Any, ...]] = []
@@ -288,7 +297,12 @@ class SQLiteBackend:
             )
         if rows:
             conn.executemany(_INSERT_EVENT, rows)
-            conn.executemany(_UPSERT_SUMMARY, [_summary_row(f) for f in touched.values()])
+            new = [_summary_row(f) for cid, f in touched.items() if cid not in existing]
+            old = [(*_summary_row(f)[1:], cid) for cid, f in touched.items() if cid in existing]
+            if new:
+                conn.executemany(_INSERT_SUMMARY, new)
+            if old:
+                conn.executemany(_UPDATE_SUMMARY, old)
         return outcomes
 
     async def wait_for_commit(self, seconds: float) -> None:
@@ -484,7 +498,9 @@ def _fold_from_row(row: Sequence[Any]) -> Fold:
     return f
 
 
-def _to_event(row: Sequence[Any]) -> StoredEvent:
+def _to_event(row: Sequence[Any], moments: dict[int, datetime] | None = None) -> StoredEvent:
+    """A stored row as a ``StoredEvent``. ``moments`` caches timestamps across a page: events
+    committed together share their ``recorded_at``."""
     position, cid, version, id_bytes, recorded_at, session_id, turn_id, harness, data = row[:9]
     try:
         body = decode(data, path="$.data")
@@ -493,12 +509,17 @@ def _to_event(row: Sequence[Any]) -> StoredEvent:
             f"stored event at position {position} ({cid!r} version {version}) does not "
             f"decode: {exc}"
         ) from None
+    cached = None if moments is None else moments.get(recorded_at)
+    if cached is None:
+        cached = from_us(recorded_at)
+        if moments is not None:
+            moments[recorded_at] = cached
     return StoredEvent(
-        id=UUID(bytes=id_bytes),
+        id=uuid_from_bytes(id_bytes),
         conversation_id=cid,
         version=version,
         position=position,
-        recorded_at=from_us(recorded_at),
+        recorded_at=cached,
         data=body,
         raw=data,
         session_id=session_id,
@@ -508,7 +529,8 @@ def _to_event(row: Sequence[Any]) -> StoredEvent:
 
 
 def _query_events(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[StoredEvent]:
-    return [_to_event(row) for row in conn.execute(sql, args)]
+    moments: dict[int, datetime] = {}
+    return [_to_event(row, moments) for row in conn.execute(sql, args)]
 
 
 def _query_summaries(
@@ -544,7 +566,7 @@ def _rebuild(conn: sqlite3.Connection) -> int:
             event = _to_event(row)
             if fold is None or fold.conversation_id != event.conversation_id:
                 if fold is not None:
-                    conn.execute(_UPSERT_SUMMARY, _summary_row(fold))
+                    conn.execute(_INSERT_SUMMARY, _summary_row(fold))
                 fold = Fold(event.conversation_id)
                 count += 1
             fold.apply(
@@ -555,7 +577,7 @@ def _rebuild(conn: sqlite3.Connection) -> int:
                 hash=row[9],
             )
         if fold is not None:
-            conn.execute(_UPSERT_SUMMARY, _summary_row(fold))
+            conn.execute(_INSERT_SUMMARY, _summary_row(fold))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

@@ -12,7 +12,7 @@ from ._events import Body
 __all__ = ("StoredEvent",)
 
 
-class StoredEvent(msgspec.Struct, frozen=True, kw_only=True):
+class StoredEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One persisted event.
 
     ``version`` is 1-based and gapless within the conversation; ``position`` is global and

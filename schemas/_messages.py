@@ -25,7 +25,9 @@ __all__ = (
 )
 
 
-class _Part(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True, tag_field="type"):
+class _Part(
+    msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True, tag_field="type", gc=False
+):
     """Base of the tagged content parts; the tag lives in the JSON field ``type``."""
 
 
@@ -110,7 +112,7 @@ class UnknownPart:
 AnyPart: TypeAlias = Part | UnknownPart
 
 
-class Message(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+class Message(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True, gc=False):
     """One chat message.
 
     ``role`` is kept as the provider sent it (``system``, ``developer``, ``user``,

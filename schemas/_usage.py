@@ -11,7 +11,7 @@ from .types import Count, Millis, Usd
 __all__ = ("UsageRecord",)
 
 
-class UsageRecord(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+class UsageRecord(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True, gc=False):
     """Usage of one model call. Every field but ``model`` is optional and omitted when absent.
 
     Token counts are *inclusive*: ``prompt_tokens`` counts every input token, cache reads and

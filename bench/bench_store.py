@@ -1,0 +1,314 @@
+"""Store throughput and latency, each figure next to raw ``sqlite3`` doing the same work in the
+same run, on the same disk, with the same table layout and ``synchronous=FULL``.
+
+    python bench/bench_store.py            # full run (about 2 minutes on 2 cores)
+    python bench/bench_store.py --quick    # smaller sizes, for a smoke check
+    python bench/bench_store.py --json     # machine-readable
+
+Scenarios (issue #3):
+  a  50 concurrent tasks appending one event each, spread over 200 conversations
+     vs raw executemany of the same rows in one transaction
+  b  one task appending sequentially vs raw one-transaction-per-row
+  c  appends of 1000-event batches vs raw executemany in one transaction
+  d  read a 1000-event conversation into typed events vs raw SELECT of the same rows
+  e  list_conversations page latency (p50/p99) at 10k, 100k and 1M events
+     vs the same keyset SELECT through raw sqlite3
+  f  peak Python memory while reading conversations of 10k and 100k events
+
+Every timed figure is the median of ``--runs`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import eventstore
+from eventstore.sqlite import _DDL, _INSERT_EVENT
+from schemas import Message, Messages, UsageRecord
+
+BODY = Messages(
+    messages=[Message(role="assistant", content="The answer, at some length. " * 5)],
+    usage=UsageRecord(
+        model="gpt-4o",
+        provider="openai",
+        prompt_tokens=1200,
+        completion_tokens=300,
+        prompt_cached_tokens=1000,
+        cost_usd=0.0061,
+        ttft_ms=340,
+        duration_ms=2100,
+    ),
+)
+
+
+def raw_db(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    for statement in _DDL:
+        conn.execute(statement)
+    return conn
+
+
+def raw_rows(n: int, conversations: int, data: bytes) -> list[tuple[Any, ...]]:
+    versions: dict[str, int] = {}
+    rows = []
+    for i in range(n):
+        cid = f"conv-{i % conversations}"
+        versions[cid] = versions.get(cid, 0) + 1
+        rows.append(
+            (i + 1, cid, versions[cid], os.urandom(16), "messages", time.time_ns() // 1000,
+             None, None, None, data, os.urandom(32))
+        )  # fmt: skip
+    return rows
+
+
+def raw_executemany(tmp: Path, rows: list[tuple[Any, ...]]) -> float:
+    conn = raw_db(tmp / f"raw-many-{time.perf_counter_ns()}.db")
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(_INSERT_EVENT, rows)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return len(rows) / elapsed
+
+
+def raw_per_row(tmp: Path, rows: list[tuple[Any, ...]]) -> float:
+    conn = raw_db(tmp / f"raw-row-{time.perf_counter_ns()}.db")
+    start = time.perf_counter()
+    for row in rows:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(_INSERT_EVENT, row)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return len(rows) / elapsed
+
+
+async def timed(fn: Callable[[], Awaitable[int]]) -> float:
+    start = time.perf_counter()
+    count = await fn()
+    return count / (time.perf_counter() - start)
+
+
+async def scenario_a(tmp: Path, n: int) -> float:
+    async with eventstore.connect(f"sqlite:///{tmp}/a-{time.perf_counter_ns()}.db") as store:
+
+        async def worker(w: int) -> None:
+            for i in range(n // 50):
+                await store.append(f"conv-{(w * 7 + i) % 200}", [BODY])
+
+        async def run() -> int:
+            await asyncio.gather(*(worker(w) for w in range(50)))
+            return n // 50 * 50
+
+        return await timed(run)
+
+
+async def scenario_b(tmp: Path, n: int) -> float:
+    async with eventstore.connect(f"sqlite:///{tmp}/b-{time.perf_counter_ns()}.db") as store:
+
+        async def run() -> int:
+            for _ in range(n):
+                await store.append("conv-seq", [BODY])
+            return n
+
+        return await timed(run)
+
+
+async def scenario_c(tmp: Path, batches: int) -> float:
+    async with eventstore.connect(f"sqlite:///{tmp}/c-{time.perf_counter_ns()}.db") as store:
+        batch = [BODY] * 1000
+
+        async def run() -> int:
+            for i in range(batches):
+                await store.append(f"conv-{i}", batch)
+            return batches * 1000
+
+        return await timed(run)
+
+
+async def scenario_d(tmp: Path, repeats: int) -> tuple[float, float]:
+    path = tmp / f"d-{time.perf_counter_ns()}.db"
+    async with eventstore.connect(f"sqlite:///{path}") as store:
+        await store.append("conv-long", [BODY] * 1000)
+        rates = []
+        for _ in range(repeats):
+
+            async def run() -> int:
+                return len([ev async for ev in store.read("conv-long")])
+
+            rates.append(await timed(run))
+    conn = sqlite3.connect(path)
+    raw = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        rows = conn.execute(
+            "SELECT position, conversation_id, version, id, recorded_at, session_id, turn_id, "
+            "harness, data FROM events WHERE conversation_id = ? ORDER BY version",
+            ("conv-long",),
+        ).fetchall()
+        raw.append(len(rows) / (time.perf_counter() - start))
+    conn.close()
+    return statistics.median(rates), statistics.median(raw)
+
+
+async def scenario_e(tmp: Path, sizes: list[int], samples: int) -> list[dict[str, Any]]:
+    """Grow one store through the API (10 events per append, 100 events per conversation)
+    and sample page latency at each size: first pages and pages deep behind a cursor."""
+    path = tmp / f"e-{time.perf_counter_ns()}.db"
+    out = []
+    stored = 0
+    async with eventstore.connect(f"sqlite:///{path}") as store:
+        batch = [BODY] * 10
+        for size in sizes:
+            while stored < size:
+                await store.append(f"conv-{stored // 100}", batch)
+                stored += 10
+            cursors: list[str | None] = [None]
+            page = await store.list_conversations(limit=50)
+            for _ in range(20):  # a few cursors deep into the listing
+                if page.next_cursor is None:
+                    break
+                cursors.append(page.next_cursor)
+                page = await store.list_conversations(limit=50, cursor=page.next_cursor)
+            latencies = []
+            for i in range(samples):
+                cursor = cursors[i % len(cursors)]
+                start = time.perf_counter()
+                await store.list_conversations(limit=50, cursor=cursor)
+                latencies.append(time.perf_counter() - start)
+            conn = sqlite3.connect(path)
+            raw = []
+            for _ in range(samples):
+                start = time.perf_counter()
+                conn.execute(
+                    "SELECT * FROM conversations ORDER BY last_position DESC LIMIT 50"
+                ).fetchall()
+                raw.append(time.perf_counter() - start)
+            conn.close()
+            latencies.sort()
+            out.append(
+                {
+                    "events": size,
+                    "p50_ms": statistics.median(latencies) * 1e3,
+                    "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1e3,
+                    "raw_p50_ms": statistics.median(raw) * 1e3,
+                }
+            )
+    return out
+
+
+async def scenario_f(tmp: Path, sizes: list[int]) -> list[dict[str, Any]]:
+    path = tmp / f"f-{time.perf_counter_ns()}.db"
+    out = []
+    async with eventstore.connect(f"sqlite:///{path}") as store:
+        for size in sizes:
+            cid = f"conv-{size}"
+            for _ in range(size // 1000):
+                await store.append(cid, [BODY] * 1000)
+            tracemalloc.start()
+            count = 0
+            async for _ in store.read(cid):
+                count += 1
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            out.append({"events": count, "peak_kib": peak / 1024})
+    return out
+
+
+def ratio(ours: float, raw: float) -> float:
+    return ours / raw if raw else float("nan")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke check)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--dir", type=Path, default=None, help="where to put the databases")
+    args = parser.parse_args()
+    quick = args.quick
+    runs = 2 if quick else args.runs
+    n_a, n_b, n_c = (2000, 300, 3) if quick else (20000, 2000, 20)
+    sizes_e = [10_000, 50_000] if quick else [10_000, 100_000, 1_000_000]
+    sizes_f = [10_000, 20_000] if quick else [10_000, 100_000]
+
+    with tempfile.TemporaryDirectory(dir=args.dir) as name:
+        tmp = Path(name)
+        data = eventstore_bytes()
+        rows_a = raw_rows(n_a, 200, data)
+        results: dict[str, Any] = {}
+
+        def collect(key: str, ours: list[float], raw: list[float], target: float) -> None:
+            o, r = statistics.median(ours), statistics.median(raw)
+            results[key] = {"events_per_s": o, "raw_events_per_s": r, "ratio": ratio(o, r),
+                            "target_ratio": target}  # fmt: skip
+
+        ours, raw = [], []
+        for _ in range(runs):
+            ours.append(await scenario_a(tmp, n_a))
+            raw.append(raw_executemany(tmp, rows_a))
+        collect("a_concurrent_50_tasks", ours, raw, 0.4)
+
+        ours, raw = [], []
+        rows_b = raw_rows(n_b, 1, data)
+        for _ in range(runs):
+            ours.append(await scenario_b(tmp, n_b))
+            raw.append(raw_per_row(tmp, rows_b))
+        collect("b_sequential", ours, raw, 0.5)
+
+        ours, raw = [], []
+        rows_c = raw_rows(n_c * 1000, n_c, data)
+        for _ in range(runs):
+            ours.append(await scenario_c(tmp, n_c))
+            raw.append(raw_executemany(tmp, rows_c))
+        collect("c_batches_of_1000", ours, raw, 0.7)
+
+        d_ours, d_raw = await scenario_d(tmp, max(runs, 5))
+        results["d_read_1000_typed"] = {"events_per_s": d_ours, "raw_events_per_s": d_raw,
+                                        "ratio": ratio(d_ours, d_raw)}  # fmt: skip
+        results["e_list_conversations"] = await scenario_e(tmp, sizes_e, 200)
+        results["f_read_memory"] = await scenario_f(tmp, sizes_f)
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"convlog store bench  (python {sys.version.split()[0]}, sqlite "
+          f"{sqlite3.sqlite_version}, synchronous=FULL, median of {runs} runs)")  # fmt: skip
+    print(f"{'scenario':28s} {'events/s':>12s} {'raw sqlite3':>12s} {'ratio':>7s} {'target':>7s}")
+    for key in ("a_concurrent_50_tasks", "b_sequential", "c_batches_of_1000", "d_read_1000_typed"):
+        r = results[key]
+        target = r.get("target_ratio")
+        print(f"{key:28s} {r['events_per_s']:12,.0f} {r['raw_events_per_s']:12,.0f} "
+              f"{r['ratio']:7.2f} {'' if target is None else f'>={target}':>7s}")  # fmt: skip
+    print("e list_conversations page of 50:")
+    for r in results["e_list_conversations"]:
+        print(f"  {r['events']:>9,} events  p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms"
+              f"  (raw SELECT p50 {r['raw_p50_ms']:.3f} ms)")  # fmt: skip
+    print("f read() peak Python memory:")
+    for r in results["f_read_memory"]:
+        print(f"  {r['events']:>9,} events  {r['peak_kib']:,.0f} KiB")
+
+
+def eventstore_bytes() -> bytes:
+    from schemas import encode
+
+    return encode(BODY)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
