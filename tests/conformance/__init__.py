@@ -1,0 +1,1 @@
+"""The backend conformance suite: what every eventstore backend guarantees."""

@@ -1,0 +1,105 @@
+"""Fixtures of the backend conformance suite.
+
+Every test that takes ``backend`` or ``store`` runs once per backend. A backend is done when this
+suite passes unchanged. Backend-specific guarantees (file permissions, SQL triggers, several
+processes, SIGKILL) live in the ``test_sqlite_*.py`` modules.
+
+Adding the PostgreSQL backend is one entry in ``BACKENDS`` plus one branch in ``backend``::
+
+    pytest.param("postgres", marks=pytest.mark.postgres, id="postgres"),
+
+    ...
+    if request.param == "postgres":
+        dsn = os.environ.get("CONVLOG_TEST_POSTGRES_DSN")
+        if not dsn:
+            pytest.skip("set CONVLOG_TEST_POSTGRES_DSN to test the PostgreSQL backend")
+        return BackendUnderTest("postgres", lambda: fresh_postgres_database(dsn), True)
+
+It is not listed yet: the backend does not exist, and dozens of "skipped" lines in every CI run
+would read as if something were being tested and skipped.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import eventstore
+
+
+@dataclass(frozen=True)
+class BackendUnderTest:
+    """One backend as the suite sees it.
+
+    ``url`` is the store of this test; ``new_url()`` makes another, empty one (the state machine
+    needs one per example). ``persistent`` says whether connecting to ``url`` again sees what
+    was stored before (not so for a private in-memory database).
+    """
+
+    name: str
+    new_url: Callable[[], str]
+    persistent: bool
+    url: str = ""
+
+    def connect(self, **options: Any) -> Any:
+        return eventstore.connect(self.url, **options)
+
+
+BACKENDS = [
+    pytest.param("sqlite-file", id="sqlite-file"),
+    pytest.param("sqlite-memory", id="sqlite-memory"),
+]
+PERSISTENT_BACKENDS = [p for p in BACKENDS if p.values[0] != "sqlite-memory"]
+
+
+def _make_backend(name: str, tmp_path: Path) -> BackendUnderTest:
+    if name == "sqlite-file":
+        numbers = itertools.count()
+
+        def new_url() -> str:
+            return f"sqlite:///{tmp_path}/store-{next(numbers)}.db"
+
+        persistent = True
+    elif name == "sqlite-memory":
+
+        def new_url() -> str:
+            return "sqlite://:memory:"
+
+        persistent = False
+    else:  # pragma: no cover - a typo in BACKENDS
+        raise AssertionError(f"unknown backend {name!r}")
+    return BackendUnderTest(name, new_url, persistent, new_url())
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # The SQLite backend's worker threads hand results back to an asyncio loop.
+    return "asyncio"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
+    return _make_backend(request.param, tmp_path)
+
+
+@pytest.fixture(params=PERSISTENT_BACKENDS)
+def persistent_backend(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
+    """Backends whose data outlives the store object: for close-and-reopen guarantees."""
+    return _make_backend(request.param, tmp_path)
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Path:
+    """Path of a new SQLite store file (for the sqlite-only modules)."""
+    return tmp_path / "convlog.db"
+
+
+@pytest.fixture
+async def store(backend: BackendUnderTest) -> AsyncIterator[eventstore.Store]:
+    async with backend.connect() as opened:
+        yield opened

@@ -1,0 +1,103 @@
+"""Event bodies and probes shared by the conformance tests (plain helpers, no fixtures)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+
+import eventstore
+from schemas import (
+    ConversationCreated,
+    Custom,
+    Message,
+    Messages,
+    StoredEvent,
+    UsageRecord,
+)
+
+T = TypeVar("T")
+
+
+def note(n: object = None) -> Custom:
+    """A small harness-defined event; ``n`` tells events apart."""
+    return Custom(event_type="test.note", payload=n)
+
+
+def said(text: str, role: str = "user") -> Messages:
+    """A message that is not a model call (no usage)."""
+    return Messages(messages=[Message(role=role, content=text)])
+
+
+def llm_call(
+    prompt: int = 10,
+    completion: int = 5,
+    cost: float | None = None,
+    *,
+    cached: int = 0,
+    cache_creation: int = 0,
+    reasoning: int = 0,
+    text: str = "ok",
+) -> Messages:
+    """An assistant answer with the usage of the call that produced it (unpriced if ``cost``
+    is ``None``)."""
+    usage = UsageRecord(
+        model="test-model",
+        provider="test",
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        prompt_cached_tokens=cached or None,
+        prompt_cache_creation_tokens=cache_creation or None,
+        completion_reasoning_tokens=reasoning or None,
+        cost_usd=cost,
+    )
+    return Messages(messages=[Message(role="assistant", content=text)], usage=usage)
+
+
+def created(title: str | None = None, parent_id: str | None = None) -> ConversationCreated:
+    return ConversationCreated(title=title, parent_id=parent_id)
+
+
+async def collect(events: AsyncIterable[T]) -> list[T]:
+    return [item async for item in events]
+
+
+async def all_events(store: eventstore.Store) -> list[StoredEvent]:
+    return await collect(store.read_all())
+
+
+async def contents(store: eventstore.Store) -> tuple[list[Any], list[Any]]:
+    """Everything observable about what the store holds: every event's envelope and bytes in
+    global order, and every summary. Two equal results mean nothing was written in between."""
+    events = [
+        (e.position, e.conversation_id, e.version, e.id, e.raw, e.session_id, e.turn_id)
+        for e in await all_events(store)
+    ]
+    summaries = []
+    page = await store.list_conversations(limit=1000)
+    summaries.extend(page.items)
+    while page.next_cursor is not None:
+        page = await store.list_conversations(limit=1000, cursor=page.next_cursor)
+        summaries.extend(page.items)
+    return events, sorted(summaries, key=lambda s: s.conversation_id)
+
+
+async def walk_pages(
+    fetch: Callable[[str | None], Awaitable[eventstore.Page[T]]],
+) -> list[list[T]]:
+    """Follow ``next_cursor`` from the first page to the last; the pages' items, in order."""
+    pages = []
+    cursor: str | None = None
+    while True:
+        page = await fetch(cursor)
+        pages.append(page.items)
+        if page.next_cursor is None:
+            return pages
+        assert len(pages) < 10_000, "the cursor chain does not end"
+        cursor = page.next_cursor
+
+
+def body_json(event: StoredEvent) -> Any:
+    """The stored body as plain JSON values (for comparing bodies regardless of bytes)."""
+    return msgspec.json.decode(event.raw)
