@@ -5,6 +5,10 @@ Everything public is re-exported here; import ``schemas``, never ``schemas._some
 
 from ._codec import decode as decode
 from ._codec import encode as encode
+from ._custom import custom_payload_types as custom_payload_types
+from ._custom import custom_registration as custom_registration
+from ._custom import register_custom as register_custom
+from ._custom import unregister_custom as unregister_custom
 from ._envelope import StoredEvent as StoredEvent
 from ._errors import ConvlogError as ConvlogError
 from ._errors import SchemaError as SchemaError
@@ -49,6 +53,10 @@ __all__ = (
     "UnknownEvent",
     "UnknownPart",
     "UsageRecord",
+    "custom_payload_types",
+    "custom_registration",
     "decode",
     "encode",
+    "register_custom",
+    "unregister_custom",
 )

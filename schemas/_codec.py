@@ -14,8 +14,9 @@ from typing import Any, get_args
 
 import msgspec
 
+from ._custom import payload_type_of
 from ._errors import SchemaError
-from ._events import EVENT_TYPES, Body, Event, Messages, UnknownEvent
+from ._events import EVENT_TYPES, Body, Custom, Event, Messages, UnknownEvent
 from ._messages import Part, TextPart, UnknownPart
 
 __all__ = ("decode", "encode")
@@ -63,18 +64,36 @@ def decode(raw: bytes | str, *, path: str = "$") -> Body:
     """Decode JSON bytes into a typed body.
 
     Unknown fields are ignored; an unknown event ``type`` gives :class:`UnknownEvent`; an
-    unknown content part type gives :class:`UnknownPart`. ``path`` is the JSON path of the
+    unknown content part type gives :class:`UnknownPart`. The payload of a ``custom`` event
+    whose ``event_type`` is registered (:func:`schemas.register_custom`) is decoded into the
+    registered Struct; other payloads stay plain JSON values. ``path`` is the JSON path of the
     document inside whatever holds it (the store passes ``$.data``); error paths start with it.
 
     :raises SchemaError: if ``raw`` is not valid JSON or not a valid body.
     """
     try:
         body: Event = _decoder.decode(raw)
-        return body
     except msgspec.ValidationError as exc:
         return _decode_slow(raw, exc, path)
     except msgspec.DecodeError as exc:
         raise SchemaError(path, _lower(str(exc))) from None
+    if type(body) is Custom:
+        return _typed_payload(body, path)
+    return body
+
+
+def _typed_payload(body: Custom, root: str) -> Custom:
+    """Convert a ``custom`` payload to its registered Struct; leave unregistered ones as JSON."""
+    tp = payload_type_of(body.event_type)
+    if tp is None:
+        return body
+    try:
+        # The payload came from JSON, so object keys are strings (str_keys) and datetimes,
+        # UUIDs and bytes are strings that convert parses exactly as the JSON decoder would.
+        payload = msgspec.convert(body.payload, tp, str_keys=True)
+    except msgspec.ValidationError as exc:
+        raise _schema_error(exc, body.payload, f"{root}.payload") from None
+    return msgspec.structs.replace(body, payload=payload)
 
 
 def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) -> Body:

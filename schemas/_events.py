@@ -26,7 +26,9 @@ __all__ = (
 )
 
 
-class _Body(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True, tag_field="type"):
+class _Body(
+    msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True, tag_field="type", gc=False
+):
     """Base of every event body."""
 
 
@@ -60,8 +62,11 @@ class ErrorEvent(_Body, tag="error", frozen=True):
 
 
 class Custom(_Body, tag="custom", frozen=True):
-    """A harness-defined event: ``event_type`` names it (namespaced, e.g. ``acme.plan``),
-    ``payload`` is any JSON value."""
+    """A harness-defined event: ``event_type`` names it (namespaced, e.g. ``acme.plan``).
+
+    ``payload`` is any JSON value, or, when a Struct is registered for ``event_type``
+    (:func:`schemas.register_custom`), an instance of that Struct.
+    """
 
     event_type: CorrelationId
     payload: Any = None
