@@ -128,6 +128,16 @@ async def test_legacy_messages_without_usage_are_not_model_calls(
             id="usage-without-model",
         ),
         pytest.param(
+            b'{"type":"conversation_created","parent_id":"parent\\n"}',
+            "$.events[1].parent_id",
+            id="parent-id-trailing-newline",
+        ),
+        pytest.param(
+            b'{"type":"custom","event_type":"x\\u0000"}',
+            "$.events[1].event_type",
+            id="event-type-control-char",
+        ),
+        pytest.param(
             b'{"type":"custom","event_type":"x","payload":"\xff\xfe"}',
             "$.events[1]",
             id="invalid-utf8",
