@@ -31,7 +31,12 @@ def link(
 ) -> bytes:
     """Hash of one event chained to ``prev``. The header is JSON (no raw newlines), so the
     ``prev | header | newline | data`` framing is unambiguous."""
-    header = _header.encode(
-        (conversation_id, version, event_id.hex(), recorded_at_us, session_id, turn_id, harness)
+    digest = hashlib.sha256(prev)
+    digest.update(
+        _header.encode(
+            (conversation_id, version, event_id.hex(), recorded_at_us, session_id, turn_id, harness)
+        )
     )
-    return hashlib.sha256(prev + header + b"\n" + data).digest()
+    digest.update(b"\n")
+    digest.update(data)
+    return digest.digest()

@@ -13,6 +13,33 @@ __all__ = ("uuid7s", "uuid_from_bytes")
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
+
+# Random bits come from os.urandom, fetched 64 KiB at a time: a getrandom() call releases the
+# GIL, and on a busy event loop getting it back costs far more than the call itself. A forked
+# child must not reuse its parent's unread bits.
+_POOL_SIZE = 65536
+_pool = b""
+_offset = 0
+
+
+def _reset_pool() -> None:
+    global _pool, _offset
+    _pool, _offset = b"", 0
+
+
+os.register_at_fork(after_in_child=_reset_pool)
+
+
+def _random_bytes(n: int) -> bytes:
+    """``n`` bytes from the OS CSPRNG, through the pool. Call with ``_lock`` held."""
+    global _pool, _offset
+    if _offset + n > len(_pool):
+        _pool, _offset = os.urandom(max(_POOL_SIZE, n)), 0
+    chunk = _pool[_offset : _offset + n]
+    _offset += n
+    return chunk
+
+
 _new = object.__new__
 _set = object.__setattr__
 _from_bytes = int.from_bytes
@@ -30,12 +57,12 @@ def uuid_from_bytes(raw: bytes) -> UUID:
 
 def uuid7s(count: int) -> list[UUID]:
     """``count`` new UUIDv7s, in increasing order: 48-bit Unix milliseconds, a 12-bit counter
-    that keeps ids made in the same millisecond ordered, then 62 random bits. One lock and one
-    ``urandom`` call per batch."""
+    that keeps ids made in the same millisecond ordered, then 62 random bits. One lock and no
+    system call in the common case."""
     global _last_ms, _counter
-    noise = os.urandom(8 * count)
     out = []
     with _lock:
+        noise = _random_bytes(8 * count)
         ms = time_ns() // 1_000_000
         if ms > _last_ms:
             # Start the counter at a random point below the middle: ordered, hard to guess.

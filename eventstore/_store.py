@@ -15,10 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
-import msgspec
-
 from schemas import Body, SchemaError, StoredEvent, UnknownEvent, decode, encode
-from schemas.types import ConversationId, CorrelationId, HarnessName
+from schemas.types import check_id
 
 from ._cursor import decode_cursor, encode_cursor
 from ._fold import Fold, to_us
@@ -148,10 +146,14 @@ class Store:
         harness: str | None,
     ) -> AppendResult:
         self._check_open()
-        _check(conversation_id, ConversationId, "$.conversation_id")
-        _check_optional(session_id, CorrelationId, "$.session_id")
-        _check_optional(turn_id, CorrelationId, "$.turn_id")
-        _check_optional(harness, HarnessName, "$.harness")
+        check_id(conversation_id, "$.conversation_id")
+        for value, path in (
+            (session_id, "$.session_id"),
+            (turn_id, "$.turn_id"),
+            (harness, "$.harness"),
+        ):
+            if value is not None:
+                check_id(value, path)
         _check_expected(expected_version)
         if not prepared:
             raise SchemaError("$.events", "expected at least one event")
@@ -184,7 +186,7 @@ class Store:
         ``direction`` order, a page at a time (memory stays flat). Yields nothing for an
         unknown conversation."""
         self._check_open()
-        _check(conversation_id, ConversationId, "$.conversation_id")
+        check_id(conversation_id, "$.conversation_id")
         _check_direction(direction)
         lo, hi = _int(from_version, "$.from_version", 0), to_version
         if hi is not None:
@@ -212,7 +214,7 @@ class Store:
         """One page of the conversation's events, optionally only the given ``types``.
         ``limit`` is clamped to 1..1000; pass ``next_cursor`` back for the next page."""
         self._check_open()
-        _check(conversation_id, ConversationId, "$.conversation_id")
+        check_id(conversation_id, "$.conversation_id")
         _check_direction(direction)
         type_filter = None if types is None else tuple(sorted(set(_as_list(types, "types"))))
         limit = _clamp(limit)
@@ -246,7 +248,7 @@ class Store:
         :raises ConversationNotFound: if it has no events.
         """
         self._check_open()
-        _check(conversation_id, ConversationId, "$.conversation_id")
+        check_id(conversation_id, "$.conversation_id")
         summary = await self._backend.get_summary(conversation_id)
         if summary is None:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
@@ -401,19 +403,6 @@ def connect(
 # -- validation helpers ---------------------------------------------------------------------
 
 
-def _check(value: Any, tp: Any, path: str) -> None:
-    try:
-        msgspec.convert(value, tp)
-    except msgspec.ValidationError as exc:
-        problem = str(exc).split(" - at ")[0].replace("`", "")
-        raise SchemaError(path, f"{problem[:1].lower()}{problem[1:]}, got {value!r:.60}") from None
-
-
-def _check_optional(value: Any, tp: Any, path: str) -> None:
-    if value is not None:
-        _check(value, tp, path)
-
-
 def _check_expected(expected: Any) -> None:
     if isinstance(expected, ExpectedVersion):
         return
@@ -442,6 +431,8 @@ def _clamp(limit: Any) -> int:
 
 
 def _as_list(values: Any, name: str) -> list[Any]:
+    if type(values) is list:  # the common case, without an ABC instance check
+        return values
     if isinstance(values, str | bytes) or not isinstance(values, Sequence):
         raise SchemaError(f"$.{name}", f"expected a list, got {type(values).__name__}")
     return list(values)

@@ -51,6 +51,11 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
+def _settle_all(settled: list[tuple[_Job, Any]]) -> None:
+    for job, outcome in settled:
+        _settle(job.future, not isinstance(outcome, BaseException), outcome)
+
+
 class Worker(Generic[C]):
     """Runs ``fn(conn, *args)`` jobs on one thread that owns ``conn``.
 
@@ -142,6 +147,10 @@ class Worker(Generic[C]):
             outcomes: Sequence[Any] = self._batch_fn(self._conn, [job.args for job in batch])
         except BaseException as exc:
             outcomes = [exc] * len(batch)
+        # One wake-up per event loop, not one per job: each call_soon_threadsafe writes to the
+        # loop's self-pipe.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any]]] = {}
         for job, outcome in zip(batch, outcomes, strict=True):
-            ok = not isinstance(outcome, BaseException)
-            job.loop.call_soon_threadsafe(_settle, job.future, ok, outcome)
+            by_loop.setdefault(job.loop, []).append((job, outcome))
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle_all, settled)

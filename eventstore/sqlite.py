@@ -142,6 +142,7 @@ class SQLiteBackend:
         self._readers: list[Worker[sqlite3.Connection]] = []
         self._next_reader: Iterator[Worker[sqlite3.Connection]] = iter(())
         self._committed = anyio.Event()
+        self._waiting = 0
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -217,8 +218,9 @@ class SQLiteBackend:
     async def append(self, request: AppendRequest) -> AppendResult:
         assert self._writer is not None
         result: AppendResult = await self._writer.submit_batched(request)
-        self._committed.set()
-        self._committed = anyio.Event()
+        if self._waiting:  # wake subscribers of this store; others poll
+            self._committed.set()
+            self._committed = anyio.Event()
         return result
 
     def _commit(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
@@ -306,8 +308,12 @@ class SQLiteBackend:
         return outcomes
 
     async def wait_for_commit(self, seconds: float) -> None:
-        with anyio.move_on_after(seconds):
-            await self._committed.wait()
+        self._waiting += 1
+        try:
+            with anyio.move_on_after(seconds):
+                await self._committed.wait()
+        finally:
+            self._waiting -= 1
 
     # -- reads ---------------------------------------------------------------------------
 

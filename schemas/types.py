@@ -7,11 +7,15 @@ is why :func:`schemas.encode` re-decodes what it encodes.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import msgspec
 
+from ._errors import SchemaError
+
 __all__ = (
+    "ID_MAX_LENGTH",
     "MAX_SAFE_INT",
     "ConversationId",
     "CorrelationId",
@@ -19,6 +23,7 @@ __all__ = (
     "HarnessName",
     "Millis",
     "Usd",
+    "check_id",
 )
 
 #: Largest integer every JSON reader represents exactly (2**53 - 1). Token counts and
@@ -27,12 +32,16 @@ MAX_SAFE_INT = 9_007_199_254_740_991
 
 # No C0 control characters and no DEL: ids end up in terminals, logs and URLs.
 _PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+#: Longest conversation, session, turn or response id, and harness name.
+ID_MAX_LENGTH = 200
 
 ConversationId = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=200,
+        max_length=ID_MAX_LENGTH,
         pattern=_PRINTABLE,
         description="Stream id: 1..200 characters, no control characters.",
     ),
@@ -41,7 +50,7 @@ CorrelationId = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=200,
+        max_length=ID_MAX_LENGTH,
         pattern=_PRINTABLE,
         description="Caller-chosen id (session, turn, response): 1..200 characters.",
     ),
@@ -50,7 +59,7 @@ HarnessName = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=200,
+        max_length=ID_MAX_LENGTH,
         pattern=_PRINTABLE,
         description="Provenance claim such as 'basic/0.3.1'.",
     ),
@@ -67,3 +76,18 @@ Usd = Annotated[
     float,
     msgspec.Meta(ge=0.0, description="US dollars: finite and >= 0."),
 ]
+
+
+def check_id(value: object, path: str) -> None:
+    """Check an id outside a decoded document (an argument) by the same rule as
+    :data:`ConversationId`, without building a msgspec type per call (that costs ~6 us).
+
+    :raises SchemaError: naming ``path`` if ``value`` is not a valid id.
+    """
+    if type(value) is not str:
+        raise SchemaError(path, f"expected str, got {type(value).__name__}")
+    if not 0 < len(value) <= ID_MAX_LENGTH:
+        raise SchemaError(path, f"expected 1..{ID_MAX_LENGTH} characters, got {len(value)}")
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        raise SchemaError(path, f"control character {bad.group()!r} at index {bad.start()}")
