@@ -1,0 +1,153 @@
+"""Conversation summaries and ``replay``: one fold, maintained on append, rebuilt on demand."""
+
+from __future__ import annotations
+
+import pytest
+
+import eventstore
+from schemas import ConversationCreated, ErrorEvent, Message, Messages
+
+from .support import collect, created, llm_call, note, said
+
+pytestmark = pytest.mark.anyio
+
+
+async def _three_views(
+    store: eventstore.Store, cid: str
+) -> tuple[eventstore.ConversationSummary, ...]:
+    """The summary as maintained on append, as folded by replay, and as listed."""
+    listed = [
+        s for s in (await store.list_conversations(limit=1000)).items if s.conversation_id == cid
+    ]
+    assert len(listed) == 1
+    return (await store.get_conversation(cid), (await store.replay(cid)).summary, listed[0])
+
+
+async def test_summary_counts_events_and_dates_first_and_last(store: eventstore.Store) -> None:
+    await store.append("c", [note(1), note(2)])
+    await store.append("other", [note()])
+    await store.append("c", [said("x")])
+
+    events = await collect(store.read("c"))
+    for summary in await _three_views(store, "c"):
+        assert summary.conversation_id == "c"
+        assert summary.event_count == summary.version == 3
+        assert summary.created_at == events[0].recorded_at
+        assert summary.updated_at == events[-1].recorded_at
+        assert summary.created_at <= summary.updated_at
+        assert summary.last_position == events[-1].position
+
+
+async def test_summary_sums_the_tokens_of_every_model_call(store: eventstore.Store) -> None:
+    await store.append(
+        "c",
+        [
+            llm_call(100, 20, 0.5, cached=60, cache_creation=10, reasoning=5),
+            said("no usage here"),
+            llm_call(200, 30, None, cached=100, reasoning=12),
+        ],
+    )
+    await store.append("c", [llm_call(7, 3, 0.0, cache_creation=2)])
+    await store.append("other", [llm_call(1000, 1000, 9.0)])
+
+    for summary in await _three_views(store, "c"):
+        totals = summary.totals
+        assert totals.calls == 3
+        assert totals.prompt_tokens == 307
+        assert totals.completion_tokens == 53
+        assert totals.prompt_cached_tokens == 160
+        assert totals.prompt_cache_creation_tokens == 12
+        assert totals.completion_reasoning_tokens == 17
+
+
+@pytest.mark.parametrize(
+    ("costs", "total"),
+    [
+        pytest.param([0.0111, 0.0180], 0.0291, id="two-calls"),
+        pytest.param([0.1] * 10, 1.0, id="ten-dimes"),
+        pytest.param([0.1, 0.2], 0.3, id="point-three"),
+        pytest.param([1e-7, 2.5, 1e-7], 2.5000002, id="tiny-and-large"),
+    ],
+)
+async def test_summary_sums_persisted_costs_exactly(
+    store: eventstore.Store, costs: list[float], total: float
+) -> None:
+    for cost in costs:
+        await store.append("c", [llm_call(cost=cost)])
+
+    for summary in await _three_views(store, "c"):
+        assert summary.totals.cost_usd == total
+        assert summary.totals.unpriced_calls == 0
+
+
+async def test_unpriced_calls_are_counted_and_never_priced_as_free(
+    store: eventstore.Store,
+) -> None:
+    await store.append("c", [llm_call(cost=None), llm_call(cost=0.0), llm_call(cost=0.25)])
+    await store.append("c", [llm_call(cost=None)])
+
+    for summary in await _three_views(store, "c"):
+        assert summary.totals.calls == 4
+        assert summary.totals.unpriced_calls == 2
+        assert summary.totals.cost_usd == 0.25
+
+
+async def test_messages_without_usage_are_not_model_calls(store: eventstore.Store) -> None:
+    await store.append("c", [said("hi"), said("hello", role="assistant"), note()])
+    for summary in await _three_views(store, "c"):
+        assert summary.totals == eventstore.UsageTotals()
+
+
+async def test_title_and_parent_come_from_conversation_created(store: eventstore.Store) -> None:
+    await store.append("parent", [created(title="Main task")])
+    await store.append("child", [created(title="Sub-task", parent_id="parent"), note()])
+    await store.append("untitled", [note()])
+
+    for summary in await _three_views(store, "child"):
+        assert (summary.title, summary.parent_id) == ("Sub-task", "parent")
+    for summary in await _three_views(store, "parent"):
+        assert (summary.title, summary.parent_id) == ("Main task", None)
+    for summary in await _three_views(store, "untitled"):
+        assert (summary.title, summary.parent_id) == (None, None)
+
+
+async def test_replay_folds_messages_in_order_with_metadata(store: eventstore.Store) -> None:
+    greeting = Message(role="user", content="hello")
+    answer = Message(role="assistant", content="hi there")
+    await store.append(
+        "c", [ConversationCreated(title="t", metadata={"team": "search", "env": "prod"})]
+    )
+    await store.append("c", [Messages(messages=[greeting])])
+    await store.append("other", [said("not mine")])
+    await store.append("c", [ErrorEvent(message="retrying"), llm_call(text="hi there", cost=0.1)])
+    await store.append("c", [Messages(messages=[greeting, answer])])
+
+    state = await store.replay("c")
+
+    assert state.messages == [greeting, answer, greeting, answer]
+    assert state.metadata == {"team": "search", "env": "prod"}
+    assert state.summary == await store.get_conversation("c")
+    assert (state.summary.totals.calls, state.summary.totals.cost_usd) == (1, 0.1)
+
+
+async def test_rebuilt_summaries_equal_the_incrementally_maintained_ones(
+    store: eventstore.Store,
+) -> None:
+    await store.append("p", [created(title="root")])
+    await store.append("a", [created(title="a", parent_id="p"), llm_call(5, 6, 0.0111)])
+    await store.append("b", [said("x"), llm_call(1, 2, None)])
+    await store.append("a", [llm_call(7, 8, 0.0180), note()])
+    await store.append_raw("b", [b'{"type":"messages","messages":[],"usage":null}'])
+    incremental = (await store.list_conversations(limit=1000)).items
+
+    assert await store.rebuild_summaries() == 3
+
+    assert (await store.list_conversations(limit=1000)).items == incremental
+    for summary in incremental:
+        assert (await store.replay(summary.conversation_id)).summary == summary
+    assert (await store.verify()).ok
+
+
+async def test_rebuild_summaries_of_an_empty_store_is_zero(store: eventstore.Store) -> None:
+    assert await store.rebuild_summaries() == 0
+    assert (await store.list_conversations()).items == []
