@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar
 
+import anyio
 import msgspec
 
 import eventstore
@@ -81,6 +83,27 @@ async def contents(store: eventstore.Store) -> tuple[list[Any], list[Any]]:
         page = await store.list_conversations(limit=1000, cursor=page.next_cursor)
         summaries.extend(page.items)
     return events, sorted(summaries, key=lambda s: s.conversation_id)
+
+
+#: How long a test waits for something that should happen at once.
+PATIENCE = 10.0
+
+
+async def subscribed(
+    store: eventstore.Store, count: int, *, from_position: int = 0
+) -> list[StoredEvent]:
+    """The first ``count`` events ``subscribe(from_position=...)`` yields (then unsubscribe);
+    fails if they do not all arrive within ``PATIENCE`` seconds."""
+    events: list[StoredEvent] = []
+    if count == 0:
+        return events
+    with anyio.fail_after(PATIENCE):
+        async with aclosing(store.subscribe(from_position=from_position)) as subscription:
+            async for event in subscription:
+                events.append(event)
+                if len(events) == count:
+                    break
+    return events
 
 
 async def walk_pages(

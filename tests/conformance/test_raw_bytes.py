@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import anyio
 import pytest
 
 import eventstore
 from schemas import Custom, Messages, SchemaError, decode, encode
 
-from .support import all_events, collect, contents, llm_call, note
+from .support import all_events, collect, contents, llm_call, note, subscribed
 
 pytestmark = pytest.mark.anyio
 
@@ -38,13 +37,7 @@ async def test_append_raw_stores_the_bytes_verbatim(store: eventstore.Store) -> 
     assert [e.raw for e in page.items] == expected
     assert [e.id for e in page.items[: len(ODD_BODIES)]] == list(result.ids)
 
-    caught_up = []
-    with anyio.fail_after(10):
-        async for event in store.subscribe(from_position=0):
-            caught_up.append(event.raw)
-            if len(caught_up) == len(expected):
-                break
-    assert caught_up == expected
+    assert [e.raw for e in await subscribed(store, len(expected))] == expected
 
 
 async def test_raw_bodies_decode_like_the_codec_decodes_them(store: eventstore.Store) -> None:

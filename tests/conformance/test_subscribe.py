@@ -1,0 +1,93 @@
+"""``subscribe``: catch-up, then live, in commit order, resumable without gaps or duplicates."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+import eventstore
+
+from .support import all_events, note, subscribed
+
+pytestmark = pytest.mark.anyio
+
+
+def _keys(events: list[eventstore.StoredEvent]) -> list[tuple[int, str, int]]:
+    return [(e.position, e.conversation_id, e.version) for e in events]
+
+
+async def test_subscribe_catches_up_then_follows_live_appends_in_commit_order(
+    store: eventstore.Store,
+) -> None:
+    for i in range(5):
+        await store.append(f"c{i % 2}", [note(i)])
+    received: list[eventstore.StoredEvent] = []
+
+    async def appender() -> None:
+        for i in range(20):
+            await store.append(f"c{i % 3}", [note(i), note(i)])
+            await anyio.sleep(0.002)
+
+    async def subscriber() -> None:
+        received.extend(await subscribed(store, 5 + 40))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(subscriber)
+        await anyio.sleep(0.01)  # let it catch up and start waiting
+        tg.start_soon(appender)
+
+    assert _keys(received) == _keys(await all_events(store))
+    assert [e.raw for e in received] == [e.raw for e in await all_events(store)]
+
+
+async def test_subscriber_waiting_on_an_empty_store_wakes_for_the_first_append(
+    store: eventstore.Store,
+) -> None:
+    received: list[eventstore.StoredEvent] = []
+
+    async def subscriber() -> None:
+        received.extend(await subscribed(store, 1))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(subscriber)
+        await anyio.sleep(0.05)
+        result = await store.append("c", [note("first")])
+
+    assert [(e.position, e.id) for e in received] == [(result.positions[0], result.ids[0])]
+
+
+async def test_resuming_from_last_position_plus_one_has_no_gaps_or_duplicates(
+    store: eventstore.Store,
+) -> None:
+    for i in range(10):
+        await store.append(f"c{i % 3}", [note(i)])
+
+    first = await subscribed(store, 7)
+    for i in range(10, 15):
+        await store.append(f"c{i % 3}", [note(i)])
+    rest = await subscribed(store, 15 - 7, from_position=first[-1].position + 1)
+
+    assert _keys(first + rest) == _keys(await all_events(store))
+
+
+async def test_subscriber_sees_every_concurrent_append_once_in_commit_order(
+    store: eventstore.Store,
+) -> None:
+    tasks, per_task = 60, 3
+    received: list[eventstore.StoredEvent] = []
+
+    async def subscriber() -> None:
+        received.extend(await subscribed(store, tasks * per_task))
+
+    async def appender(n: int) -> None:
+        for i in range(per_task):
+            await store.append(f"c{n % 4}", [note((n, i))])
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(subscriber)
+        for n in range(tasks):
+            tg.start_soon(appender, n)
+
+    positions = [e.position for e in received]
+    assert positions == sorted(set(positions))
+    assert _keys(received) == _keys(await all_events(store))
