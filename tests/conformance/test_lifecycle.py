@@ -1,0 +1,118 @@
+"""Opening and closing: ``aclose`` drains queued appends; a closed store refuses everything."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+import eventstore
+from eventstore import StoreClosed
+
+from .conftest import BackendUnderTest
+from .support import PATIENCE, all_events, collect, note, subscribed
+
+pytestmark = pytest.mark.anyio
+
+OPERATIONS: list[Any] = [
+    pytest.param(lambda s: s.append("c", [note()]), id="append"),
+    pytest.param(
+        lambda s: s.append_raw("c", [b'{"type":"custom","event_type":"x"}']), id="append_raw"
+    ),
+    pytest.param(lambda s: collect(s.read("c")), id="read"),
+    pytest.param(lambda s: s.list_events("c"), id="list_events"),
+    pytest.param(lambda s: s.list_conversations(), id="list_conversations"),
+    pytest.param(lambda s: s.get_conversation("c"), id="get_conversation"),
+    pytest.param(lambda s: collect(s.read_all()), id="read_all"),
+    pytest.param(lambda s: subscribed(s, 1), id="subscribe"),
+    pytest.param(lambda s: s.replay("c"), id="replay"),
+    pytest.param(lambda s: s.verify(), id="verify"),
+    pytest.param(lambda s: s.rebuild_summaries(), id="rebuild_summaries"),
+]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+async def test_closed_store_raises_store_closed(
+    backend: BackendUnderTest, operation: Callable[[eventstore.Store], Awaitable[Any]]
+) -> None:
+    async with backend.connect() as store:
+        await store.append("c", [note()])
+    with pytest.raises(StoreClosed):
+        await operation(store)
+
+
+async def test_aclose_is_idempotent(backend: BackendUnderTest) -> None:
+    store = await backend.connect()
+    await store.append("c", [note()])
+    await store.aclose()
+    await store.aclose()
+    with pytest.raises(StoreClosed):
+        await store.append("c", [note()])
+
+
+async def test_live_subscription_ends_with_store_closed_when_the_store_closes(
+    backend: BackendUnderTest,
+) -> None:
+    store = await backend.connect()
+    await store.append("c", [note()])
+    outcome: list[BaseException] = []
+
+    async def subscriber() -> None:
+        try:
+            await subscribed(store, 2)  # only one event will ever come
+        except StoreClosed as exc:
+            outcome.append(exc)
+
+    with anyio.fail_after(PATIENCE):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(subscriber)
+            await anyio.sleep(0.05)
+            await store.aclose()
+    assert len(outcome) == 1
+
+
+async def _append_then_close(store: eventstore.Store, count: int) -> list[Any]:
+    """Start ``count`` appends, let each reach the store's queue, close the store while most
+    are still pending, and return what each append returned or raised."""
+    outcomes: list[Any] = [None] * count
+
+    async def one(i: int) -> None:
+        try:
+            outcomes[i] = await store.append(f"c{i % 5}", [note(i), note(i)])
+        except Exception as exc:
+            outcomes[i] = exc
+
+    async with anyio.create_task_group() as tg:
+        for i in range(count):
+            tg.start_soon(one, i)
+        await anyio.lowlevel.checkpoint()  # every task runs until its append is queued
+        await store.aclose()
+    return outcomes
+
+
+async def test_aclose_finishes_every_append_queued_before_it(backend: BackendUnderTest) -> None:
+    store = await backend.connect()
+    outcomes = await _append_then_close(store, 300)
+    assert [type(o) for o in outcomes] == [eventstore.AppendResult] * 300
+
+
+async def test_appends_acknowledged_before_close_are_all_there_after_reopening(
+    persistent_backend: BackendUnderTest,
+) -> None:
+    store = await persistent_backend.connect()
+    outcomes = await _append_then_close(store, 300)
+    acknowledged = [o for o in outcomes if isinstance(o, eventstore.AppendResult)]
+    assert acknowledged
+
+    async with persistent_backend.connect() as reopened:
+        stored = {(e.conversation_id, e.version): e for e in await all_events(reopened)}
+        assert (await reopened.verify()).ok
+    expected = {
+        (r.conversation_id, r.first_version + k): (i, p)
+        for r in acknowledged
+        for k, (i, p) in enumerate(zip(r.ids, r.positions, strict=True))
+    }
+    assert {key: (e.id, e.position) for key, e in stored.items()} == expected
