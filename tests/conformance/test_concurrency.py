@@ -1,0 +1,188 @@
+"""Many tasks appending at once: each gets its own result or its own error, nothing is lost or
+stored twice, versions stay gapless. (Several processes: ``test_sqlite_processes.py``.)"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from uuid import uuid4
+
+import anyio
+import pytest
+
+import eventstore
+from eventstore import ANY, NO_CONVERSATION, DuplicateEventId, WrongExpectedVersion
+
+from .support import all_events, collect, note
+
+pytestmark = pytest.mark.anyio
+
+
+async def _run_all(*calls: Any) -> list[Any]:
+    """Run the calls concurrently; each one's result, or the exception it raised."""
+    outcomes: list[Any] = [None] * len(calls)
+
+    async def one(i: int) -> None:
+        try:
+            outcomes[i] = await calls[i]()
+        except eventstore.StoreError as exc:
+            outcomes[i] = exc
+
+    async with anyio.create_task_group() as tg:
+        for i in range(len(calls)):
+            tg.start_soon(one, i)
+    return outcomes
+
+
+def _check_acknowledged_appends_stored_once(
+    acknowledged: list[eventstore.AppendResult], events: list[eventstore.StoredEvent]
+) -> None:
+    """Every acknowledged event is stored exactly once where its result says; nothing else is
+    stored; every conversation's versions are gapless from 1."""
+    expected = sorted(
+        (r.conversation_id, r.first_version + k, event_id, position)
+        for r in acknowledged
+        for k, (event_id, position) in enumerate(zip(r.ids, r.positions, strict=True))
+    )
+    stored = sorted((e.conversation_id, e.version, e.id, e.position) for e in events)
+    assert stored == expected
+    versions: dict[str, list[int]] = {}
+    for cid, version, _, _ in stored:
+        versions.setdefault(cid, []).append(version)
+    for vs in versions.values():
+        assert vs == list(range(1, len(vs) + 1))
+    positions = [e.position for e in events]
+    assert positions == sorted(set(positions))
+
+
+async def test_conflicting_append_does_not_fail_the_appends_committed_with_it(
+    store: eventstore.Store,
+) -> None:
+    taken = uuid4()
+    setup = [
+        await store.append("contested", [note("start")]),
+        await store.append("owner", [note()], event_ids=[taken]),
+    ]
+
+    def contested(i: int) -> Any:
+        return lambda: store.append("contested", [note(i)], expected_version=1)
+
+    def fresh(i: int) -> Any:
+        return lambda: store.append(f"fresh-{i}", [note(i), note(i)], expected_version=0)
+
+    def duplicate(i: int) -> Any:
+        return lambda: store.append(f"dup-{i}", [note(i)], event_ids=[taken])
+
+    def anywhere(i: int) -> Any:
+        return lambda: store.append("shared", [note(i)], expected_version=ANY)
+
+    calls = []
+    for i in range(15):  # interleaved so that conflicts sit between appends that must commit
+        calls += [contested(i), fresh(i), duplicate(i), anywhere(i)]
+    outcomes = await _run_all(*calls)
+
+    contested_outcomes = outcomes[0::4]
+    winners = [o for o in contested_outcomes if isinstance(o, eventstore.AppendResult)]
+    assert len(winners) == 1
+    assert winners[0].version == 2
+    losers = [o for o in contested_outcomes if o not in winners]
+    assert all(isinstance(o, WrongExpectedVersion) and o.actual == 2 for o in losers)
+    assert all(isinstance(o, eventstore.AppendResult) for o in outcomes[1::4])
+    assert all(isinstance(o, DuplicateEventId) for o in outcomes[2::4])
+    assert sorted(o.version for o in outcomes[3::4]) == list(range(1, 16))
+
+    events = await all_events(store)
+    assert not [e for e in events if e.conversation_id.startswith("dup-")]
+    acknowledged = [o for o in outcomes if isinstance(o, eventstore.AppendResult)]
+    _check_acknowledged_appends_stored_once(setup + acknowledged, events)
+    assert [e.data for e in await collect(store.read("contested"))][1] == note(
+        contested_outcomes.index(winners[0])
+    )
+    assert (await store.verify()).ok
+
+
+async def test_concurrent_appends_with_any_are_all_stored_once_and_gapless(
+    store: eventstore.Store,
+) -> None:
+    tasks, appends_each = 64, 4
+    acknowledged: list[eventstore.AppendResult] = []
+
+    async def appender(n: int) -> None:
+        for i in range(appends_each):
+            acknowledged.append(await store.append(f"c{(n + i) % 3}", [note((n, i))] * (1 + i % 2)))
+
+    async with anyio.create_task_group() as tg:
+        for n in range(tasks):
+            tg.start_soon(appender, n)
+
+    assert len(acknowledged) == tasks * appends_each
+    _check_acknowledged_appends_stored_once(acknowledged, await all_events(store))
+    assert (await store.verify()).ok
+
+
+async def test_optimistic_retry_loops_serialize_concurrent_writers(
+    store: eventstore.Store,
+) -> None:
+    writers = 50
+    acknowledged: list[eventstore.AppendResult] = []
+    conflicts = Counter[str]()
+
+    async def writer(n: int) -> None:
+        cid = f"c{n % 2}"
+        expected: eventstore.ExpectedVersion | int = NO_CONVERSATION
+        while True:
+            try:
+                result = await store.append(
+                    cid, [note((n, 0)), note((n, 1))], expected_version=expected
+                )
+            except WrongExpectedVersion as exc:
+                conflicts[cid] += 1
+                expected = exc.actual
+                continue
+            acknowledged.append(result)
+            return
+
+    async with anyio.create_task_group() as tg:
+        for n in range(writers):
+            tg.start_soon(writer, n)
+
+    assert sum(conflicts.values()) > 0, "the writers never raced; the test proves nothing"
+    assert len(acknowledged) == writers
+    _check_acknowledged_appends_stored_once(acknowledged, await all_events(store))
+    for cid in ("c0", "c1"):
+        events = await collect(store.read(cid))
+        assert len(events) == writers
+        # Each writer's two events sit together: nobody appended between its check and write.
+        pairs = [(events[k].data, events[k + 1].data) for k in range(0, writers, 2)]
+        assert all(a.payload[0] == b.payload[0] for a, b in pairs)  # type: ignore[union-attr]
+
+
+async def test_concurrent_identical_retries_store_the_append_once(
+    store: eventstore.Store,
+) -> None:
+    ids = [uuid4(), uuid4()]
+    outcomes = await _run_all(
+        *[
+            lambda: store.append("c", [note(1), note(2)], expected_version=0, event_ids=ids)
+            for _ in range(20)
+        ]
+    )
+
+    assert all(isinstance(o, eventstore.AppendResult) for o in outcomes)
+    assert len(set(outcomes)) == 1
+    assert [e.id for e in await all_events(store)] == ids
+
+
+async def test_one_id_raced_into_many_conversations_is_stored_once(
+    store: eventstore.Store,
+) -> None:
+    the_id = uuid4()
+    outcomes = await _run_all(
+        *[(lambda i=i: store.append(f"c{i}", [note(i)], event_ids=[the_id])) for i in range(20)]
+    )
+
+    winners = [o for o in outcomes if isinstance(o, eventstore.AppendResult)]
+    assert len(winners) == 1
+    assert all(isinstance(o, DuplicateEventId) for o in outcomes if o is not winners[0])
+    [stored] = await all_events(store)
+    assert (stored.id, stored.conversation_id) == (the_id, winners[0].conversation_id)
