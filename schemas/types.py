@@ -30,8 +30,10 @@ __all__ = (
 #: durations are capped there so a harness in any language can read what we store.
 MAX_SAFE_INT = 9_007_199_254_740_991
 
-# No C0 control characters and no DEL: ids end up in terminals, logs and URLs.
-_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+# No C0 control characters and no DEL: ids end up in terminals, logs and URLs. Written as a
+# lookahead because Python's `$` also matches before a trailing newline ("id\n" would pass
+# `^[^...]+$`), and the pattern must mean the same in JSON Schema (ECMA) validators.
+_PRINTABLE = r"^(?![\s\S]*[\x00-\x1f\x7f])"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 #: Longest conversation, session, turn or response id, and harness name.

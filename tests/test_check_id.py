@@ -1,0 +1,41 @@
+"""Ids passed as arguments are checked by the same rule the schema applies in documents."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemas import SchemaError
+from schemas.types import ConversationId, check_id
+
+
+@given(st.text(max_size=220))
+def test_check_id_agrees_with_the_schema_type(value: str) -> None:
+    try:
+        msgspec.convert(value, ConversationId)
+        schema_ok = True
+    except msgspec.ValidationError:
+        schema_ok = False
+    try:
+        check_id(value, "$.conversation_id")
+        ours_ok = True
+    except SchemaError:
+        ours_ok = False
+    assert ours_ok == schema_ok
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "expected 1..200 characters, got 0"),
+        ("x" * 201, "expected 1..200 characters, got 201"),
+        ("a\nb", "control character '\\n' at index 1"),
+        (42, "expected str, got int"),
+    ],
+)
+def test_check_id_names_path_and_problem(value: object, problem: str) -> None:
+    with pytest.raises(SchemaError) as info:
+        check_id(value, "$.session_id")
+    assert str(info.value) == f"$.session_id: {problem}"

@@ -1,0 +1,55 @@
+"""Event ids the store makes: UUIDv7, ordered, unique, fork-safe; and the fast bytes->UUID."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eventstore._ids import uuid7s, uuid_from_bytes
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_uuid_from_bytes_equals_the_standard_constructor(raw: bytes) -> None:
+    fast, std = uuid_from_bytes(raw), uuid.UUID(bytes=raw)
+    assert fast == std
+    assert hash(fast) == hash(std)
+    assert str(fast) == str(std)
+    assert fast.bytes == raw
+    assert fast.version == std.version
+
+
+def test_uuid7s_are_version_7_rfc_variant_and_strictly_increasing() -> None:
+    ids = uuid7s(5000) + uuid7s(1) + uuid7s(3000)
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in ids)
+    assert all(a.int < b.int for a, b in itertools.pairwise(ids))
+    assert len(set(ids)) == len(ids)
+
+
+def test_uuid7s_timestamp_is_now() -> None:
+    import time
+
+    (u,) = uuid7s(1)
+    ms = u.int >> 80
+    assert abs(ms - time.time() * 1000) < 5000
+
+
+def test_forked_child_does_not_reuse_parent_randomness() -> None:
+    uuid7s(1)  # fill the pool in the parent
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.close(r)
+        os.write(w, uuid7s(1)[0].bytes)
+        os._exit(0)
+    os.close(w)
+    child = os.read(r, 16)
+    os.close(r)
+    os.waitpid(pid, 0)
+    parent = uuid7s(1)[0].bytes
+    # The low 62 bits are random: equal ones would mean the child reused the parent's pool.
+    mask = (1 << 62) - 1
+    assert int.from_bytes(child) & mask != int.from_bytes(parent) & mask
