@@ -1,0 +1,39 @@
+"""``verify`` on healthy stores. (Tampering with the file: ``test_sqlite_tamper.py``.)"""
+
+from __future__ import annotations
+
+import pytest
+
+import eventstore
+
+from .support import created, llm_call, note, said
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_verify_is_clean_on_a_healthy_store(store: eventstore.Store) -> None:
+    await store.append("p", [created(title="root")], session_id="s", turn_id="t", harness="h/1")
+    await store.append("a", [created(parent_id="p"), said("hi"), llm_call(cost=0.0111)])
+    await store.append_raw("b", [b'{ "type":"custom", "event_type":"x", "payload":[1, 2.50] }'])
+    for i in range(30):
+        await store.append(("a", "b", "p")[i % 3], [note(i), llm_call(cost=None)])
+
+    report = await store.verify()
+
+    assert report.ok
+    assert report.problem is None
+    assert (report.events, report.conversations) == (5 + 60, 3)
+    assert (report.conversation_id, report.version) == (None, None)
+
+
+async def test_verify_of_an_empty_store_is_clean(store: eventstore.Store) -> None:
+    report = await store.verify()
+    assert report.ok
+    assert (report.events, report.conversations) == (0, 0)
+
+
+async def test_verify_is_clean_after_rebuilding_summaries(store: eventstore.Store) -> None:
+    await store.append("a", [llm_call(cost=0.5), note()])
+    await store.append("b", [created(title="t")])
+    await store.rebuild_summaries()
+    assert (await store.verify()).ok
