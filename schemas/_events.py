@@ -48,7 +48,9 @@ class Messages(_Body, tag="messages", frozen=True):
     """
 
     messages: list[Message]
-    response_id: CorrelationId | None = None
+    # The provider's id, as given: no length or character rule (refusing it would make a real
+    # conversation unstorable), and no regex on the hot path (one costs ~700 ns a decode).
+    response_id: str | None = None
     usage: UsageRecord | None = None
 
 
