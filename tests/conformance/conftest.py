@@ -22,7 +22,8 @@ would read as if something were being tested and skipped.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,27 @@ def persistent_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backen
 def sqlite_file(tmp_path: Path) -> Path:
     """Path of a new SQLite store file (for the sqlite-only modules)."""
     return tmp_path / "convlog.db"
+
+
+@pytest.fixture
+def sqlite_url(sqlite_file: Path) -> str:
+    return f"sqlite:///{sqlite_file}"
+
+
+@pytest.fixture
+def raw_sqlite(sqlite_file: Path) -> Iterator[Callable[[], sqlite3.Connection]]:
+    """Opens plain ``sqlite3`` connections on the store file, as a buggy or hostile harness
+    could; they are closed at teardown."""
+    opened: list[sqlite3.Connection] = []
+
+    def open_connection() -> sqlite3.Connection:
+        conn = sqlite3.connect(sqlite_file, isolation_level=None, timeout=10)
+        opened.append(conn)
+        return conn
+
+    yield open_connection
+    for conn in opened:
+        conn.close()
 
 
 @pytest.fixture
