@@ -1,0 +1,163 @@
+"""SQLite only: tamper evidence. Someone drops the triggers and edits the file behind the
+store's back; ``verify`` must report the first problem, located by conversation and version."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import pytest
+
+import eventstore
+
+from .support import llm_call, note, said
+
+pytestmark = pytest.mark.anyio
+
+Tamper = Callable[..., None]
+
+#: The history every case starts from: conversations "a" (5 events), "b" (3), "c" (4),
+#: appended interleaved so that their positions mix.
+HISTORY = [("a", 2), ("b", 1), ("c", 2), ("a", 1), ("b", 2), ("a", 2), ("c", 2)]
+
+
+@pytest.fixture
+async def tamper(sqlite_url: str, raw_sqlite: Callable[[], sqlite3.Connection]) -> Tamper:
+    """Writes HISTORY, closes the store, and returns ``tamper(*statements)``, which runs SQL on
+    the file with the append-only triggers dropped (the next ``connect`` may restore them)."""
+    async with eventstore.connect(sqlite_url) as store:
+        for n, (cid, count) in enumerate(HISTORY):
+            await store.append(
+                cid, [note(n), llm_call(10 + n, 5, 0.001 * n or None)][:count], session_id="s"
+            )
+        assert (await store.verify()).ok
+
+    def run(*statements: str) -> None:
+        conn = raw_sqlite()
+        triggers = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+        ).fetchall()
+        conn.execute("BEGIN")
+        for (name,) in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+
+    return run
+
+
+def _event(cid: str, version: int) -> str:
+    return f"conversation_id = '{cid}' AND version = {version}"
+
+
+FORGED = 'CAST(\'{"type":"custom","event_type":"forged"}\' AS BLOB)'
+
+# (statements, conversation the report must name, versions it may name). Where a version is
+# missing, naming the missing one or the first one found after it is equally precise.
+CASES = [
+    pytest.param(
+        [f"UPDATE events SET data = {FORGED} WHERE {_event('b', 2)}"], "b", {2}, id="data"
+    ),
+    pytest.param(
+        [f"UPDATE events SET data = CAST('{{not json' AS BLOB) WHERE {_event('b', 2)}"],
+        "b",
+        {2},
+        id="data-undecodable",
+    ),
+    pytest.param(
+        [f'UPDATE events SET data = CAST(\'{{"type":"custom"}}\' AS BLOB) WHERE {_event("c", 3)}'],
+        "c",
+        {3},
+        id="data-invalid-body",
+    ),
+    pytest.param(
+        [f"UPDATE events SET session_id = 'forged' WHERE {_event('a', 3)}"], "a", {3}, id="session"
+    ),
+    pytest.param(
+        [f"UPDATE events SET recorded_at = recorded_at + 1 WHERE {_event('a', 4)}"],
+        "a",
+        {4},
+        id="recorded_at",
+    ),
+    pytest.param(
+        [f"UPDATE events SET id = randomblob(16) WHERE {_event('c', 2)}"], "c", {2}, id="id"
+    ),
+    pytest.param([f"DELETE FROM events WHERE {_event('a', 3)}"], "a", {3, 4}, id="delete-middle"),
+    pytest.param([f"DELETE FROM events WHERE {_event('c', 1)}"], "c", {1, 2}, id="delete-first"),
+    pytest.param([f"DELETE FROM events WHERE {_event('a', 5)}"], "a", {4, 5}, id="delete-last"),
+    pytest.param(
+        ["DELETE FROM events WHERE conversation_id = 'b'"], "b", {None, 1}, id="delete-conversation"
+    ),
+    pytest.param(
+        [
+            f"UPDATE events SET data = {FORGED} WHERE {_event('a', 4)}",
+            f"UPDATE events SET data = {FORGED} WHERE {_event('a', 2)}",
+        ],
+        "a",
+        {2},
+        id="first-of-two",
+    ),
+    pytest.param(
+        [
+            "CREATE TEMP TABLE swap AS SELECT conversation_id, version, data FROM events "
+            "WHERE conversation_id = 'a' AND version IN (2, 4)",
+            "UPDATE events SET data = (SELECT data FROM swap WHERE swap.version = 6 - "
+            "events.version) WHERE conversation_id = 'a' AND version IN (2, 4)",
+        ],
+        "a",
+        {2},
+        id="swap-data",
+    ),
+    pytest.param(
+        [
+            "CREATE TEMP TABLE forged AS SELECT * FROM events WHERE " + _event("a", 5),
+            "UPDATE forged SET version = 6, id = randomblob(16), "
+            "position = (SELECT max(position) + 1 FROM events)",
+            "INSERT INTO events SELECT * FROM forged",
+        ],
+        "a",
+        {6},
+        id="forged-append",
+    ),
+]
+
+
+@pytest.mark.parametrize(("statements", "cid", "versions"), CASES)
+async def test_verify_reports_the_first_tampered_event(
+    tamper: Tamper, sqlite_url: str, statements: list[str], cid: str, versions: set[int | None]
+) -> None:
+    tamper(*statements)
+
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+
+    assert not report.ok
+    assert report.problem
+    assert (report.conversation_id, report.version) in {(cid, v) for v in versions}
+
+
+async def test_verify_reports_a_summary_that_disagrees_with_its_events(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    tamper("UPDATE conversations SET prompt_tokens = prompt_tokens + 1 WHERE conversation_id = 'b'")
+
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+        assert not report.ok
+        assert report.conversation_id == "b"
+
+        await store.rebuild_summaries()
+        assert (await store.verify()).ok
+        assert (await store.get_conversation("b")) == (await store.replay("b")).summary
+
+
+async def test_verify_on_an_untouched_file_is_clean(tamper: Tamper, sqlite_url: str) -> None:
+    tamper()  # drops the triggers, changes nothing else
+
+    async with eventstore.connect(sqlite_url) as store:
+        await store.append("a", [said("after reopening")])
+        report = await store.verify()
+
+    assert report.ok
+    assert (report.events, report.conversations) == (13, 3)
