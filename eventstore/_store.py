@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
-from schemas import Body, SchemaError, StoredEvent, UnknownEvent, decode, encode
+from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode, encode
 from schemas.types import check_id
 
 from ._cursor import decode_cursor, encode_cursor
@@ -39,6 +39,7 @@ from .sqlite import SQLiteBackend
 __all__ = ("Store", "connect")
 
 MAX_LIMIT = 1000
+_TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}
 _READ_PAGE = 1000
 
 
@@ -93,13 +94,19 @@ class Store:
         """
         prepared = []
         for i, body in enumerate(_as_list(events, "events")):
-            if isinstance(body, UnknownEvent):
-                raise SchemaError(f"$.events[{i}].type", f"unknown event type {body.type!r}")
+            tag = _TAGS.get(type(body))
+            if tag is None:
+                if isinstance(body, UnknownEvent):
+                    raise SchemaError(f"$.events[{i}].type", f"unknown event type {body.type!r}")
+                raise SchemaError(
+                    f"$.events[{i}]",
+                    f"expected an event body ({', '.join(c.__name__ for c in _TAGS)}), "
+                    f"got {type(body).__name__}; use append_raw for JSON",
+                )
             try:
                 data = encode(body)
             except SchemaError as exc:
                 raise SchemaError(f"$.events[{i}]{exc.path[1:]}", exc.problem) from None
-            tag = body.__struct_config__.tag
             prepared.append((data, body, tag))
         return await self._append(
             conversation_id, prepared, expected_version, event_ids, session_id, turn_id, harness
@@ -216,7 +223,13 @@ class Store:
         self._check_open()
         check_id(conversation_id, "$.conversation_id")
         _check_direction(direction)
-        type_filter = None if types is None else tuple(sorted(set(_as_list(types, "types"))))
+        type_filter = None
+        if types is not None:
+            wanted = _as_list(types, "types")
+            for i, name in enumerate(wanted):
+                if type(name) is not str:
+                    raise SchemaError(f"$.types[{i}]", f"expected str, got {name!r:.60}")
+            type_filter = tuple(sorted(set(wanted)))
         limit = _clamp(limit)
         query = ["events", conversation_id, direction, list(type_filter or ())]
         lo, hi = 1, None

@@ -1,97 +1,161 @@
-"""``verify``: recompute every conversation's hash chain and check its summary."""
+"""``verify``: recompute every conversation's hash chain and check its summary.
+
+Events (ordered by conversation, then version) and summaries (ordered by conversation) are
+merged like two sorted files, a page of each at a time, so memory stays flat however large the
+store: a summary without events, events without a summary, and a summary that disagrees with
+the fold of its events are all found.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 from schemas import StoredEvent
 
 from ._chain import GENESIS, link
 from ._fold import Fold, to_us
-from ._model import VerifyReport
+from ._model import ConversationSummary, VerifyReport
 from .backend import Backend
+from .errors import IntegrityError
 
 __all__ = ("verify",)
 
 _PAGE = 1000
 
 
+class _Problem(Exception):
+    def __init__(self, problem: str, conversation_id: str | None, version: int | None) -> None:
+        self.problem, self.conversation_id, self.version = problem, conversation_id, version
+
+
 async def verify(backend: Backend) -> VerifyReport:
     """Decode every event, check versions are gapless from 1 and positions increase within each
     conversation, recompute the hash chain, and compare each conversation's summary with the
-    fold of its events. Reports the first problem found. Memory stays flat: one page and one
-    conversation's fold at a time."""
-    events = conversations = 0
+    fold of its events. Reports the first problem found."""
+    counts = {"events": 0, "conversations": 0}
+    try:
+        await _verify(backend, counts)
+    except _Problem as p:
+        return VerifyReport(
+            events=counts["events"],
+            conversations=counts["conversations"],
+            problem=p.problem,
+            conversation_id=p.conversation_id,
+            version=p.version,
+        )
+    return VerifyReport(events=counts["events"], conversations=counts["conversations"])
+
+
+async def _verify(backend: Backend, counts: dict[str, int]) -> None:
+    summaries = _Summaries(backend)
     fold: Fold | None = None
     prev_hash = GENESIS
-    after: tuple[str, int] | None = None
-
-    def report(problem: str, cid: str | None, version: int | None) -> VerifyReport:
-        return VerifyReport(
-            events=events,
-            conversations=conversations,
-            problem=problem,
-            conversation_id=cid,
-            version=version,
+    async for item, stored_hash in _chain(backend):
+        if isinstance(item, IntegrityError):  # an event that does not decode
+            raise _Problem(str(item), item.conversation_id, item.version)
+        ev = item
+        cid = ev.conversation_id
+        if fold is None or fold.conversation_id != cid:
+            if fold is not None:
+                await summaries.check(fold)
+            fold, prev_hash = Fold(cid), GENESIS
+            counts["conversations"] += 1
+        if ev.version != fold.version + 1:
+            raise _Problem(
+                f"version gap: expected {fold.version + 1}, found {ev.version}", cid, ev.version
+            )
+        if ev.position <= fold.last_position:
+            raise _Problem("positions are not increasing with versions", cid, ev.version)
+        recorded_at_us = to_us(ev.recorded_at)
+        expected = link(
+            prev_hash, cid, ev.version, ev.id.bytes, recorded_at_us, ev.session_id, ev.turn_id,
+            ev.harness, ev.raw,
+        )  # fmt: skip
+        if expected != stored_hash:
+            raise _Problem("hash chain broken: event or its predecessor altered", cid, ev.version)
+        fold.apply(
+            ev.data,
+            version=ev.version,
+            position=ev.position,
+            recorded_at_us=recorded_at_us,
+            hash=stored_hash,
         )
+        prev_hash = stored_hash
+        counts["events"] += 1
+    if fold is not None:
+        await summaries.check(fold)
+    await summaries.check_rest()
 
+
+async def _chain(backend: Backend) -> AsyncIterator[tuple[StoredEvent | IntegrityError, bytes]]:
+    after: tuple[str, int] | None = None
     while True:
         page = await backend.chain_page(after, _PAGE)
-        for item, stored_hash in page:
-            if not isinstance(item, StoredEvent):  # an event that does not decode
-                return report(str(item), None, None)
-            ev = item
-            cid = ev.conversation_id
-            if fold is None or fold.conversation_id != cid:
-                if fold is not None:
-                    problem = await _check_summary(backend, fold)
-                    if problem:
-                        return report(problem, fold.conversation_id, None)
-                fold, prev_hash = Fold(cid), GENESIS
-                conversations += 1
-            if ev.version != fold.version + 1:
-                return report(
-                    f"version gap: expected {fold.version + 1}, found {ev.version}",
-                    cid,
-                    ev.version,
-                )
-            if ev.position <= fold.last_position:
-                return report("positions are not increasing with versions", cid, ev.version)
-            expected = link(
-                prev_hash, cid, ev.version, ev.id.bytes, to_us(ev.recorded_at), ev.session_id, ev.turn_id,
-                ev.harness, ev.raw,
-            )  # fmt: skip
-            if expected != stored_hash:
-                return report(
-                    "hash chain broken: event or its predecessor altered", cid, ev.version
-                )
-            fold.apply(
-                ev.data,
-                version=ev.version,
-                position=ev.position,
-                recorded_at_us=to_us(ev.recorded_at),
-                hash=stored_hash,
-            )
-            prev_hash = stored_hash
-            events += 1
+        for item in page:
+            yield item
         if len(page) < _PAGE:
-            break
+            return
         last = page[-1][0]
         assert isinstance(last, StoredEvent)
         after = (last.conversation_id, last.version)
-    if fold is not None:
-        problem = await _check_summary(backend, fold)
-        if problem:
-            return report(problem, fold.conversation_id, None)
-    return VerifyReport(events=events, conversations=conversations)
 
 
-async def _check_summary(backend: Backend, fold: Fold) -> str | None:
-    stored = await backend.get_summary(fold.conversation_id)
-    if stored is None:
-        return "conversation has events but no summary (run rebuild_summaries)"
-    if stored.version < fold.version:
-        return f"summary is behind: version {stored.version}, events reach {fold.version}"
-    if stored.version > fold.version:
-        return None  # appended to while we verified; the newer events are not ours to judge
-    if stored != fold.summary():
-        return "summary disagrees with the fold of its events (run rebuild_summaries)"
-    return None
+class _Summaries:
+    """The summaries in conversation order, consumed alongside the events."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._page: list[ConversationSummary] = []
+        self._index = 0
+        self._after: str | None = None
+        self._done = False
+
+    async def _peek(self) -> ConversationSummary | None:
+        if self._index == len(self._page) and not self._done:
+            self._page = await self._backend.summaries_page(self._after, _PAGE)
+            self._index = 0
+            self._done = len(self._page) < _PAGE
+            if self._page:
+                self._after = self._page[-1].conversation_id
+        return self._page[self._index] if self._index < len(self._page) else None
+
+    async def check(self, fold: Fold) -> None:
+        """Compare the summary of ``fold``'s conversation; summaries of conversations that
+        sort before it have no events."""
+        cid = fold.conversation_id
+        stored = await self._peek()
+        if stored is not None and stored.conversation_id < cid:
+            raise _Problem("summary of a conversation without events", stored.conversation_id, None)
+        if stored is None or stored.conversation_id != cid:
+            raise _Problem(
+                "conversation has events but no summary (run rebuild_summaries)", cid, None
+            )
+        self._index += 1
+        if stored.version < fold.version:
+            raise _Problem(
+                f"summary is behind: version {stored.version}, events reach {fold.version}",
+                cid,
+                None,
+            )
+        if stored.version > fold.version:
+            # Appended to while we verified, or events were removed: the newer events must exist.
+            newer = await self._backend.read_page(
+                cid, fold.version + 1, stored.version, "asc", stored.version - fold.version
+            )
+            if len(newer) != stored.version - fold.version:
+                raise _Problem(
+                    f"events missing: the summary says version {stored.version}, "
+                    f"the events end at {fold.version}",
+                    cid,
+                    fold.version + 1,
+                )
+            return
+        if stored != fold.summary():
+            raise _Problem(
+                "summary disagrees with the fold of its events (run rebuild_summaries)", cid, None
+            )
+
+    async def check_rest(self) -> None:
+        stored = await self._peek()
+        if stored is not None:
+            raise _Problem("summary of a conversation without events", stored.conversation_id, None)

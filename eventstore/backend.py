@@ -16,6 +16,7 @@ import msgspec
 from schemas import Body, StoredEvent
 
 from ._model import AppendResult, ConversationSummary, Direction, ExpectedVersion
+from .errors import IntegrityError
 
 __all__ = ("AppendRequest", "Backend", "PreparedEvent")
 
@@ -84,9 +85,14 @@ class Backend(Protocol):
 
     async def get_summary(self, conversation_id: str) -> ConversationSummary | None: ...
 
+    async def summaries_page(self, after: str | None, limit: int) -> list[ConversationSummary]:
+        """Summaries ordered by ``conversation_id``, strictly after ``after``. Used by
+        ``verify`` to merge summaries with the events."""
+        ...
+
     async def chain_page(
         self, after: tuple[str, int] | None, limit: int
-    ) -> list[tuple[StoredEvent, bytes]]:
+    ) -> list[tuple[StoredEvent | IntegrityError, bytes]]:
         """Events with their stored hash, ordered by ``(conversation_id, version)``, strictly
         after ``after``. Used by ``verify``."""
         ...

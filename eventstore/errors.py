@@ -54,7 +54,17 @@ class ConversationNotFound(StoreError, LookupError):
 
 
 class IntegrityError(StoreError):
-    """The stored history is inconsistent (broken hash chain, gap, undecodable event)."""
+    """The stored history is inconsistent (broken hash chain, gap, undecodable event).
+
+    ``conversation_id`` and ``version`` locate the problem when it concerns one event.
+    """
+
+    def __init__(
+        self, message: str, conversation_id: str | None = None, version: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.conversation_id = conversation_id
+        self.version = version
 
 
 class StoreClosed(StoreError):

@@ -66,6 +66,14 @@ _DDL = (
        BEGIN SELECT RAISE(ABORT, 'convlog: events are append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
        BEGIN SELECT RAISE(ABORT, 'convlog: events are append-only'); END""",
+    # INSERT OR REPLACE / REPLACE INTO delete the conflicting row without firing DELETE
+    # triggers, so an insert that would collide with a stored event is refused before it runs.
+    """CREATE TRIGGER IF NOT EXISTS events_append_only_replace BEFORE INSERT ON events
+       WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position)
+         OR EXISTS (SELECT 1 FROM events WHERE id = NEW.id)
+         OR EXISTS (SELECT 1 FROM events
+                    WHERE conversation_id = NEW.conversation_id AND version = NEW.version)
+       BEGIN SELECT RAISE(ABORT, 'convlog: events are append-only'); END""",
     """CREATE TABLE IF NOT EXISTS conversations (
         conversation_id              TEXT    PRIMARY KEY,
         version                      INTEGER NOT NULL,
@@ -181,19 +189,31 @@ class SQLiteBackend:
                 isolation_level=None,  # we issue BEGIN/COMMIT ourselves
                 check_same_thread=False,  # each connection is used by one worker thread
             )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            if target != ":memory:":
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode != "wal":
+                    raise StoreError(f"cannot switch {target} to WAL mode (got {mode!r})")
+            conn.execute(f"PRAGMA synchronous = {self._durability.upper()}")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {target}: {exc}") from None
-        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-        if target != ":memory:":
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode != "wal":
-                raise StoreError(f"cannot switch {target} to WAL mode (got {mode!r})")
-        conn.execute(f"PRAGMA synchronous = {self._durability.upper()}")
         return conn
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
+        try:
+            self._create_schema(conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path or 'the in-memory store'}: {exc}") from None
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if tables and "convlog_meta" not in tables:
+                raise StoreError(
+                    f"{self.path} is an SQLite database but not a convlog store "
+                    f"(it has {', '.join(sorted(tables)[:5])}); refusing to add tables to it"
+                )
             for statement in _DDL:
                 conn.execute(statement)
             row = conn.execute("SELECT value FROM convlog_meta WHERE key = 'schema'").fetchone()
@@ -367,16 +387,25 @@ class SQLiteBackend:
         )
         return found[0] if found else None
 
+    async def summaries_page(self, after: str | None, limit: int) -> list[ConversationSummary]:
+        where = "" if after is None else "WHERE conversation_id > ?"
+        sql = f"SELECT {_SUMMARY_COLS} FROM conversations {where} ORDER BY conversation_id LIMIT ?"
+        args = (limit,) if after is None else (after, limit)
+        summaries: list[ConversationSummary] = await self._read(_query_summaries, sql, args)
+        return summaries
+
     async def chain_page(
         self, after: tuple[str, int] | None, limit: int
-    ) -> list[tuple[StoredEvent, bytes]]:
+    ) -> list[tuple[StoredEvent | IntegrityError, bytes]]:
         where = "" if after is None else "WHERE (conversation_id, version) > (?, ?)"
         sql = (
             f"SELECT {_EVENT_COLS}, hash FROM events {where} "
             "ORDER BY conversation_id, version LIMIT ?"
         )
         args = (*(after or ()), limit)
-        page: list[tuple[StoredEvent, bytes]] = await self._read(_query_chain, sql, args)
+        page: list[tuple[StoredEvent | IntegrityError, bytes]] = await self._read(
+            _query_chain, sql, args
+        )
         return page
 
     async def rebuild_summaries(self) -> int:
@@ -513,7 +542,9 @@ def _to_event(row: Sequence[Any], moments: dict[int, datetime] | None = None) ->
     except SchemaError as exc:
         raise IntegrityError(
             f"stored event at position {position} ({cid!r} version {version}) does not "
-            f"decode: {exc}"
+            f"decode: {exc}",
+            cid,
+            version,
         ) from None
     cached = None if moments is None else moments.get(recorded_at)
     if cached is None:
@@ -547,10 +578,10 @@ def _query_summaries(
 
 def _query_chain(
     conn: sqlite3.Connection, sql: str, args: Sequence[Any]
-) -> list[tuple[Any, bytes]]:
+) -> list[tuple[StoredEvent | IntegrityError, bytes]]:
     """Rows for verify: an event that does not decode is returned as the IntegrityError, so
     verify can report it in place."""
-    out: list[tuple[Any, bytes]] = []
+    out: list[tuple[StoredEvent | IntegrityError, bytes]] = []
     for row in conn.execute(sql, args):
         try:
             out.append((_to_event(row), row[9]))

@@ -77,6 +77,8 @@ def decode(raw: bytes | str, *, path: str = "$") -> Body:
         return _decode_slow(raw, exc, path)
     except msgspec.DecodeError as exc:
         raise SchemaError(path, _lower(str(exc))) from None
+    except UnicodeDecodeError as exc:
+        raise SchemaError(path, f"invalid UTF-8 at byte {exc.start}") from None
     if type(body) is Custom:
         return _typed_payload(body, path)
     return body
@@ -97,7 +99,11 @@ def _typed_payload(body: Custom, root: str) -> Custom:
 
 
 def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) -> Body:
-    doc = _any_decoder.decode(raw)  # cannot fail: the JSON itself was well-formed
+    try:
+        doc = _any_decoder.decode(raw)
+    except msgspec.ValidationError:
+        # Well-formed JSON that no Python value holds (a number like 1e400).
+        raise _schema_error(first, None, root) from None
     if not isinstance(doc, dict):
         raise SchemaError(root, f"expected an event object, got {_json_type(doc)}")
     tag = doc.get("type")
