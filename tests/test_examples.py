@@ -1,0 +1,27 @@
+"""The examples run as a new user runs them, and say what the docs say they say."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quickstart_records_prices_lists_replays_and_verifies(tmp_path: Path) -> None:
+    db = tmp_path / "quick.db"
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py"), str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    # Anthropic 1,000 input + 2,000 cache reads + 500 output at $3/$0.30/$15 per MTok = $0.0111;
+    # gpt-4o 3,000 prompt incl. 2,000 cached + 500 output at $2.50/$1.25/$10 = $0.0100.
+    assert "cost $0.0211 over 2 priced calls; 1 unpriced" in out
+    assert "cost 0.0111, litellm:" in out
+    assert "my-finetune-v3: cost None, unpriced:model_not_found" in out
+    assert "verify: ok (5 events)" in out
+    assert db.stat().st_mode & 0o777 == 0o600
