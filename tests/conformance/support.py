@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterable, Awaitable, Callable
 from contextlib import aclosing
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -124,3 +126,40 @@ async def walk_pages(
 def body_json(event: StoredEvent) -> Any:
     """The stored body as plain JSON values (for comparing bodies regardless of bytes)."""
     return msgspec.json.decode(event.raw)
+
+
+def assert_stored_exactly(
+    acknowledged: list[eventstore.AppendResult], events: list[StoredEvent]
+) -> None:
+    """Every acknowledged event is stored exactly once where its result says; nothing else is
+    stored; every conversation's versions are gapless from 1."""
+    expected = sorted(
+        (r.conversation_id, r.first_version + k, event_id, position)
+        for r in acknowledged
+        for k, (event_id, position) in enumerate(zip(r.ids, r.positions, strict=True))
+    )
+    stored = sorted((e.conversation_id, e.version, e.id, e.position) for e in events)
+    assert stored == expected
+    versions: dict[str, list[int]] = {}
+    for cid, version, _, _ in stored:
+        versions.setdefault(cid, []).append(version)
+    for vs in versions.values():
+        assert vs == list(range(1, len(vs) + 1))
+    positions = [e.position for e in events]
+    assert positions == sorted(set(positions))
+
+
+#: The writer process of the multi-process and crash tests.
+APPEND_CHILD = Path(__file__).with_name("append_child.py")
+
+
+def append_child(url: str, tag: str, *options: str) -> list[str]:
+    """The command line of a writer process (see ``append_child.py`` for the options)."""
+    return [sys.executable, str(APPEND_CHILD), url, tag, *options]
+
+
+def acknowledged_results(stdout: bytes) -> list[eventstore.AppendResult]:
+    """The results a writer process printed. Only complete lines count: a process killed in
+    the middle of writing one had not finished acknowledging that append."""
+    lines = stdout.split(b"\n")[:-1]
+    return [msgspec.json.decode(line, type=eventstore.AppendResult) for line in lines]

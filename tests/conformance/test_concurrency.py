@@ -13,7 +13,7 @@ import pytest
 import eventstore
 from eventstore import ANY, NO_CONVERSATION, DuplicateEventId, WrongExpectedVersion
 
-from .support import all_events, collect, note
+from .support import all_events, assert_stored_exactly, collect, note
 
 pytestmark = pytest.mark.anyio
 
@@ -32,27 +32,6 @@ async def _run_all(*calls: Any) -> list[Any]:
         for i in range(len(calls)):
             tg.start_soon(one, i)
     return outcomes
-
-
-def _check_acknowledged_appends_stored_once(
-    acknowledged: list[eventstore.AppendResult], events: list[eventstore.StoredEvent]
-) -> None:
-    """Every acknowledged event is stored exactly once where its result says; nothing else is
-    stored; every conversation's versions are gapless from 1."""
-    expected = sorted(
-        (r.conversation_id, r.first_version + k, event_id, position)
-        for r in acknowledged
-        for k, (event_id, position) in enumerate(zip(r.ids, r.positions, strict=True))
-    )
-    stored = sorted((e.conversation_id, e.version, e.id, e.position) for e in events)
-    assert stored == expected
-    versions: dict[str, list[int]] = {}
-    for cid, version, _, _ in stored:
-        versions.setdefault(cid, []).append(version)
-    for vs in versions.values():
-        assert vs == list(range(1, len(vs) + 1))
-    positions = [e.position for e in events]
-    assert positions == sorted(set(positions))
 
 
 async def test_conflicting_append_does_not_fail_the_appends_committed_with_it(
@@ -94,7 +73,7 @@ async def test_conflicting_append_does_not_fail_the_appends_committed_with_it(
     events = await all_events(store)
     assert not [e for e in events if e.conversation_id.startswith("dup-")]
     acknowledged = [o for o in outcomes if isinstance(o, eventstore.AppendResult)]
-    _check_acknowledged_appends_stored_once(setup + acknowledged, events)
+    assert_stored_exactly(setup + acknowledged, events)
     assert [e.data for e in await collect(store.read("contested"))][1] == note(
         contested_outcomes.index(winners[0])
     )
@@ -116,7 +95,7 @@ async def test_concurrent_appends_with_any_are_all_stored_once_and_gapless(
             tg.start_soon(appender, n)
 
     assert len(acknowledged) == tasks * appends_each
-    _check_acknowledged_appends_stored_once(acknowledged, await all_events(store))
+    assert_stored_exactly(acknowledged, await all_events(store))
     assert (await store.verify()).ok
 
 
@@ -148,7 +127,7 @@ async def test_optimistic_retry_loops_serialize_concurrent_writers(
 
     assert sum(conflicts.values()) > 0, "the writers never raced; the test proves nothing"
     assert len(acknowledged) == writers
-    _check_acknowledged_appends_stored_once(acknowledged, await all_events(store))
+    assert_stored_exactly(acknowledged, await all_events(store))
     for cid in ("c0", "c1"):
         events = await collect(store.read(cid))
         assert len(events) == writers
