@@ -227,7 +227,8 @@ def _usable(table: PriceTable, raw: bytes) -> tuple[PriceTable, bytes]:
 
 
 def _fetch(url: str, timeout: float) -> bytes:
-    """The body at ``url``, read within ``timeout`` seconds in total.
+    """The body at ``url``, read within about ``timeout`` seconds in total (a stalled socket
+    operation can add up to one more ``timeout``).
 
     :raises PriceTableError: on any network, HTTP or size problem.
     """
@@ -240,9 +241,11 @@ def _fetch(url: str, timeout: float) -> bytes:
     size = 0
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            # urlopen's timeout bounds each socket operation; a server that trickles bytes
-            # must not hold the harness for longer than ``timeout`` overall.
-            while chunk := response.read(64 * 1024):
+            # urlopen's timeout bounds each socket operation, not the transfer: a server that
+            # trickles a byte at a time must not hold the harness much past ``timeout``. read1
+            # returns what has arrived, so the deadline is checked as bytes come in.
+            read = getattr(response, "read1", response.read)
+            while chunk := read(64 * 1024):
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise PriceTableError(f"response exceeds {MAX_BYTES} bytes")
@@ -250,6 +253,7 @@ def _fetch(url: str, timeout: float) -> bytes:
                     raise PriceTableError(f"timed out after {timeout:g} s")
                 chunks.append(chunk)
     except urllib.error.HTTPError as exc:
+        exc.close()  # an HTTPError is also an open response
         raise PriceTableError(f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise PriceTableError(f"cannot fetch: {exc.reason}") from None
