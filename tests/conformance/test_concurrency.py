@@ -13,7 +13,13 @@ import pytest
 import eventstore
 from eventstore import ANY, NO_CONVERSATION, DuplicateEventId, WrongExpectedVersion
 
-from .support import all_events, assert_stored_exactly, collect, note
+from .support import (
+    all_events,
+    assert_acknowledged_stored,
+    assert_stored_exactly,
+    collect,
+    note,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -165,3 +171,26 @@ async def test_one_id_raced_into_many_conversations_is_stored_once(
     assert all(isinstance(o, DuplicateEventId) for o in outcomes if o is not winners[0])
     [stored] = await all_events(store)
     assert (stored.id, stored.conversation_id) == (the_id, winners[0].conversation_id)
+
+
+async def test_cancelled_appends_leave_the_store_consistent_and_usable(
+    store: eventstore.Store,
+) -> None:
+    acknowledged: list[eventstore.AppendResult] = []
+
+    async def appender(i: int) -> None:
+        acknowledged.append(await store.append(f"c{i % 3}", [note(i), note(i), note(i)]))
+
+    with anyio.move_on_after(0.002):  # cancels the appenders while many are in flight
+        async with anyio.create_task_group() as tg:
+            for i in range(300):
+                tg.start_soon(appender, i)
+    after = await store.append("c0", [note("after")])
+
+    events = await all_events(store)
+    assert [e.data for e in events][-1] == note("after")
+    assert after.version == len([e for e in events if e.conversation_id == "c0"])
+    parts = Counter(e.data.payload for e in events[:-1])  # type: ignore[union-attr]
+    assert set(parts.values()) <= {3}, "a cancelled append was stored in part"
+    assert_acknowledged_stored([*acknowledged, after], events)
+    assert (await store.verify()).ok

@@ -30,6 +30,7 @@ async def test_append_raw_stores_the_bytes_verbatim(store: eventstore.Store) -> 
     await store.append_raw("c", [ODD_BODIES[0].decode()])  # str is taken as its UTF-8
 
     expected = [*ODD_BODIES, ODD_BODIES[0]]
+    assert {type(e.raw) for e in await all_events(store)} == {bytes}
     assert [e.raw for e in await collect(store.read("c"))] == expected
     assert [e.raw for e in await collect(store.read("c", direction="desc"))] == expected[::-1]
     assert [e.raw for e in await all_events(store)] == expected

@@ -54,6 +54,19 @@ async def test_read_yields_every_event_of_a_long_conversation(store: eventstore.
     assert [e.data for e in desc[:2]] == [note(2499), note(2498)]
 
 
+async def test_versions_and_positions_beyond_any_stored_one_read_nothing(
+    store: eventstore.Store,
+) -> None:
+    await store.append("c", [note(1), note(2)])
+    far = 2**64  # an int >= 0 like any other, past what any database stores
+
+    assert await collect(store.read("c", from_version=far)) == []
+    assert _versions(await collect(store.read("c", to_version=far))) == [1, 2]
+    assert _versions(await collect(store.read("c", to_version=far, direction="desc"))) == [2, 1]
+    assert await collect(store.read_all(from_position=far)) == []
+    assert len(await collect(store.read_all(to_position=far))) == 2
+
+
 async def test_read_all_yields_every_event_in_commit_order(store: eventstore.Store) -> None:
     appended = []
     for i in range(6):

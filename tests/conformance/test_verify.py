@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 import eventstore
@@ -36,4 +37,35 @@ async def test_verify_is_clean_after_rebuilding_summaries(store: eventstore.Stor
     await store.append("a", [llm_call(cost=0.5), note()])
     await store.append("b", [created(title="t")])
     await store.rebuild_summaries()
+    assert (await store.verify()).ok
+
+
+@pytest.mark.parametrize("conversations", [5, 1500], ids=["small", "several-pages"])
+async def test_verify_stays_clean_while_other_tasks_append(
+    store: eventstore.Store, conversations: int
+) -> None:
+    for start in range(0, conversations, 500):
+        await store.append_raw(
+            "bulk", [b'{"type":"custom","event_type":"x"}'] * 2
+        )  # mixes an old conversation into every page
+        for i in range(start, min(start + 500, conversations)):
+            await store.append(f"c{i:05}", [note(i), llm_call(cost=0.01)])
+    reports: list[eventstore.VerifyReport] = []
+    done = anyio.Event()
+
+    async def writer(k: int) -> None:
+        n = 0
+        while not done.is_set():
+            await store.append(f"new-{k}-{n:05}", [note(n)])  # a new conversation
+            await store.append(f"c{(7 * n + k) % conversations:05}", [llm_call()])  # an old one
+            n += 1
+
+    async with anyio.create_task_group() as tg:
+        for k in range(4):
+            tg.start_soon(writer, k)
+        for _ in range(10):
+            reports.append(await store.verify())
+        done.set()
+
+    assert [r.problem for r in reports] == [None] * 10
     assert (await store.verify()).ok
