@@ -248,3 +248,9 @@ async def test_id_repeated_within_one_append_is_refused_and_stores_nothing(
 
     assert caught.value.path == "$.event_ids"
     assert await contents(store) == before
+
+
+def test_the_api_offers_no_way_to_change_or_remove_events() -> None:
+    verbs = ("update", "delete", "remove", "truncate", "drop", "rewrite", "replace", "edit")
+    public = [name for name in dir(eventstore.Store) if not name.startswith("_")]
+    assert [name for name in public if name.startswith(verbs)] == []
