@@ -120,14 +120,29 @@ def table_from_genai_prices(*, at: datetime | None = None) -> PriceTable:
     )
 
 
-def _cells(model: Any, when: datetime) -> dict[tuple[str, int], dict[str, Decimal]]:
+def _cells(
+    model: Any, when: datetime, *, variants: bool = True
+) -> dict[tuple[str, int], dict[str, Decimal]]:
     cells: dict[tuple[str, int], dict[str, Decimal]] = {}
     standard = model.get_prices(when)
     _add(cells, "", standard)
-    for context, suffix in _VARIANTS:
+    for context, suffix in _VARIANTS if variants else ():
         variant = model.get_prices(when, context)
         if variant != standard:
             _add(cells, suffix, variant)
+    # genai-prices resolves a variant per price key: its price, flat or tiered, replaces the
+    # standard one at every prompt size. Our cards let a standard long-context rate win over
+    # a service tier's base rate (LiteLLM's rule), so spell the variant out at every threshold.
+    thresholds = sorted({t for _, t in cells})
+    for service in sorted({s for s, _ in cells if s}):
+        rungs = sorted((t, dict(cells[(s, t)])) for s, t in cells if s == service)
+        for component in {c for _, rates in rungs for c in rates}:
+            for threshold in thresholds:
+                stated = [
+                    rates[component] for t, rates in rungs if t <= threshold and component in rates
+                ]
+                if stated:
+                    cells.setdefault((service, threshold), {}).setdefault(component, stated[-1])
     return cells
 
 
