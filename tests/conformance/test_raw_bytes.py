@@ -152,6 +152,33 @@ async def test_append_raw_refuses_invalid_bodies_naming_the_path(
     assert await contents(store) == before
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param('{"type":"custom","event_type":"x","payload":"\ud800"}', id="lone-surrogate"),
+        pytest.param(
+            b'{"type":"custom","event_type":"x","payload":' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+            id="deeply-nested",
+        ),
+        pytest.param(
+            b'{"type":"messages","messages":' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+            id="deeply-nested-invalid",
+        ),
+    ],
+)
+async def test_append_raw_refuses_pathological_json_with_a_schema_error(
+    store: eventstore.Store, bad: bytes | str
+) -> None:
+    await store.append("c", [note()])
+    before = await contents(store)
+
+    with pytest.raises(SchemaError) as caught:
+        await store.append_raw("c", [b'{"type":"custom","event_type":"fine"}', bad])
+
+    assert caught.value.path.startswith("$.events[1]")
+    assert await contents(store) == before
+
+
 async def test_append_raw_refuses_what_is_not_json_text(store: eventstore.Store) -> None:
     before = await contents(store)
     for bad in (123, None, {"type": "custom", "event_type": "x"}):
