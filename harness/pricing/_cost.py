@@ -10,21 +10,24 @@ Rates come from the card of the usage's ``service_tier`` at the tier of ``P`` (s
 :class:`~harness.pricing.RateCard`). A missing cache-read or cache-write rate is the input
 rate, a missing 1-hour rate is the cache-write rate, a missing reasoning rate the output rate.
 
-The result is the exact decimal sum turned into the nearest float, so 0.0111 prints as
-``0.0111``. When no honest number exists the cost is ``None`` and ``pricing`` says why; a
-made-up 0 is never returned.
+Arithmetic is exact. Each card's effective rates are read once into integer coefficients
+over a common power of ten (the coefficients of their ``Decimal``s); a call's cost is then an
+integer sum rounded once, by true division, to the nearest float, so 0.0111 prints as
+``0.0111``. :func:`charge` itemizes the same sum in ``Decimal``. When no honest number exists
+the cost is ``None`` and ``pricing`` says why; a made-up 0 is never returned.
 """
 
 from __future__ import annotations
 
 from decimal import Context, Decimal, InvalidOperation, Overflow
+from typing import NamedTuple
 
 import msgspec
 
 from schemas import UsageRecord
 from schemas.types import MAX_SAFE_INT
 
-from ._rates import ModelPrice
+from ._rates import ModelPrice, Rates
 from ._table import PriceTable
 
 __all__ = (
@@ -47,12 +50,13 @@ NO_INPUT_PRICE = "unpriced:no_input_price"
 NO_OUTPUT_PRICE = "unpriced:no_output_price"
 INVALID_USAGE = "unpriced:invalid_usage"
 
-# Token counts are < 2**53 (16 digits) and a rate published as a float has at most 17
-# significant digits, so each product and the sum of six fit in 35 digits: at precision 60
-# nothing is rounded. An explicit context also keeps a caller's thread-local decimal settings
-# (precision 6, say) out of our arithmetic.
+# charge() multiplies in Decimal: token counts are < 2**53 (16 digits) and a rate published
+# as a float has at most 17 significant digits, so at precision 60 nothing is rounded. An
+# explicit context keeps a caller's thread-local decimal settings (precision 6, say) out.
 _EXACT = Context(prec=60, traps=[InvalidOperation, Overflow])
-_ZERO = Decimal(0)
+_COMPONENTS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
+_MISSING = object()
+_MEMO_LIMIT = 4096
 
 
 class Priced(msgspec.Struct, frozen=True, gc=False):
@@ -89,16 +93,31 @@ def price(usage: UsageRecord, table: PriceTable) -> Priced:
         return Priced(None, INVALID_USAGE, detail=counts)
     if not table.available:
         return Priced(None, TABLE_UNAVAILABLE, detail="no price table is loaded")
-    found = table.lookup(usage.model, usage.provider)
-    if found is None:
+    memo = table._derived
+    memo_key = (usage.model, usage.provider, usage.service_tier)
+    ladder = memo.get(memo_key, _MISSING)
+    if ladder is _MISSING:
+        ladder = _ladder(table, usage)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[memo_key] = ladder
+    if ladder is None:
         return Priced(None, MODEL_NOT_FOUND, detail=f"no price for model {usage.model!r}")
-    lines = _itemize(found, counts, usage.service_tier)
-    if isinstance(lines, Priced):
-        return lines
-    total = _ZERO
-    for _, tokens, rate in lines:
-        total = _EXACT.add(total, _EXACT.multiply(rate, tokens))
-    return Priced(float(total), table.provenance, found.key)
+    p, r, w, h, c, z = counts
+    for above, rung in ladder:
+        if p > above:  # the base rung's "above" is -1: it always matches
+            coefficients, scale, key = rung
+            break
+    if isinstance(coefficients, Priced):  # this tier has no input rate
+        return coefficients
+    fresh, read, write, write_1h, out, think = coefficients
+    total = (p - r - w) * fresh + r * read + (w - h) * write + h * write_1h
+    if c:
+        if out is None or think is None:
+            return Priced(None, NO_OUTPUT_PRICE, key, f"{key} has no output rate")
+        total += (c - z) * out + z * think
+    # int / int is correctly rounded in CPython: the float nearest the exact sum.
+    return Priced(total / scale, table.provenance, key)
 
 
 def apply_price(usage: UsageRecord, table: PriceTable) -> UsageRecord:
@@ -112,20 +131,25 @@ def apply_price(usage: UsageRecord, table: PriceTable) -> UsageRecord:
 
 
 def charge(usage: UsageRecord, model_price: ModelPrice) -> list[Charge] | Priced:
-    """The line items of ``usage`` at ``model_price``, or an unpriced :class:`Priced`.
-
-    Lines with zero tokens are left out; the costs add up exactly to :func:`price`'s.
-    """
+    """The line items of ``usage`` at ``model_price``, in exact ``Decimal``, or an unpriced
+    :class:`Priced`. Lines with zero tokens are left out; the costs add up exactly to the sum
+    :func:`price` rounds."""
     counts = _counts(usage)
     if isinstance(counts, str):
         return Priced(None, INVALID_USAGE, model_price.key, counts)
-    lines = _itemize(model_price, counts, usage.service_tier)
-    if isinstance(lines, Priced):
-        return lines
-    return [
-        Charge(component, tokens, rate, _EXACT.multiply(rate, tokens))
-        for component, tokens, rate in lines
-    ]
+    rates = _effective(model_price.card(usage.service_tier).at(counts[0]))
+    if rates[0] is None:
+        return Priced(None, NO_INPUT_PRICE, model_price.key, f"{model_price.key} has no input rate")
+    p, r, w, h, c, z = counts
+    tokens = (p - r - w, r, w - h, h, c - z, z)
+    lines = []
+    for component, n, rate in zip(_COMPONENTS, tokens, rates, strict=True):
+        if n:
+            if rate is None:
+                detail = f"{model_price.key} has no output rate"
+                return Priced(None, NO_OUTPUT_PRICE, model_price.key, detail)
+            lines.append(Charge(component, n, rate, _EXACT.multiply(rate, n)))
+    return lines
 
 
 # (prompt, cached, written, written_1h, completion, reasoning)
@@ -134,16 +158,16 @@ _Counts = tuple[int, int, int, int, int, int]
 
 def _counts(usage: UsageRecord) -> _Counts | str:
     """The six counts with absent ones as 0, or why they are impossible."""
-    prompt = usage.prompt_tokens
-    completion = usage.completion_tokens
-    if prompt is None and completion is None:
+    p = usage.prompt_tokens
+    c = usage.completion_tokens
+    if p is None and c is None:
         return "neither prompt_tokens nor completion_tokens is present"
     counts = (
-        prompt or 0,
+        p or 0,
         usage.prompt_cached_tokens or 0,
         usage.prompt_cache_creation_tokens or 0,
         usage.prompt_cache_creation_1h_tokens or 0,
-        completion or 0,
+        c or 0,
         usage.completion_reasoning_tokens or 0,
     )
     # Struct constructors do not validate, so a harness can hand us anything typed int.
@@ -160,27 +184,53 @@ def _counts(usage: UsageRecord) -> _Counts | str:
     return counts
 
 
-def _itemize(
-    model_price: ModelPrice, counts: _Counts, service_tier: str | None
-) -> list[tuple[str, int, Decimal]] | Priced:
-    """(component, tokens, rate) for each kind of token present, fallbacks applied."""
-    p, r, w, h, c, z = counts
-    rates = model_price.card(service_tier).at(p)
+def _effective(rates: Rates) -> tuple[Decimal | None, ...]:
+    """The rate each kind of token is billed at, fallbacks applied, in ``_COMPONENTS`` order.
+
+    A missing cache-read or cache-write rate is the input rate, a missing 1-hour write rate
+    the cache-write rate, a missing reasoning rate the output rate. ``None`` remains only
+    where the input (then everything is unpriced) or the output rate is missing.
+    """
     inp = rates.input
-    if inp is None:
-        return Priced(None, NO_INPUT_PRICE, model_price.key, f"{model_price.key} has no input rate")
     write = rates.cache_write if rates.cache_write is not None else inp
-    lines = [
-        ("input", p - r - w, inp),
-        ("cache_read", r, rates.cache_read if rates.cache_read is not None else inp),
-        ("cache_write", w - h, write),
-        ("cache_write_1h", h, rates.cache_write_1h if rates.cache_write_1h is not None else write),
-    ]
-    if c:
-        out = rates.output
-        if out is None:
-            detail = f"{model_price.key} has no output rate"
-            return Priced(None, NO_OUTPUT_PRICE, model_price.key, detail)
-        lines.append(("output", c - z, out))
-        lines.append(("reasoning", z, rates.reasoning if rates.reasoning is not None else out))
-    return [line for line in lines if line[1]]
+    out = rates.output
+    return (
+        inp,
+        rates.cache_read if rates.cache_read is not None else inp,
+        write,
+        rates.cache_write_1h if rates.cache_write_1h is not None else write,
+        out,
+        rates.reasoning if rates.reasoning is not None else out,
+    )
+
+
+class _Rung(NamedTuple):
+    """Effective rates as integer coefficients of ``1 / scale`` USD, or why unpriced."""
+
+    coefficients: tuple[int | None, ...] | Priced
+    scale: int
+    key: str
+
+
+def _ladder(table: PriceTable, usage: UsageRecord) -> tuple[tuple[int, _Rung], ...] | None:
+    """``(above, rung)`` pairs, highest threshold first and the base (-1) last, for the card
+    of ``usage.service_tier`` of the model ``usage`` resolves to; ``None`` if none does."""
+    found = table.lookup(usage.model, usage.provider)
+    if found is None:
+        return None
+    card = found.card(usage.service_tier)
+    rungs = [*card.tiers, (-1, card.base)]
+    return tuple((above, _rung(found.key, rates)) for above, rates in rungs)
+
+
+def _rung(key: str, rates: Rates) -> _Rung:
+    effective = _effective(rates)
+    if effective[0] is None:
+        return _Rung(Priced(None, NO_INPUT_PRICE, key, f"{key} has no input rate"), 1, key)
+    present = [rate for rate in effective if rate is not None]
+    exponent = min(0, *(int(rate.as_tuple().exponent) for rate in present))
+    scale = 10**-exponent
+    coefficients = tuple(
+        None if rate is None else int(rate.scaleb(-exponent, _EXACT)) for rate in effective
+    )
+    return _Rung(coefficients, scale, key)

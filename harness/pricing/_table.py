@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import msgspec
 
@@ -91,7 +92,7 @@ class PriceTable:
     An empty table prices nothing: every call comes back ``unpriced:table_unavailable``.
     """
 
-    __slots__ = ("_by_key", "_memo", "provenance", "skipped", "source")
+    __slots__ = ("_by_key", "_derived", "_memo", "provenance", "skipped", "source")
 
     def __init__(
         self,
@@ -107,6 +108,8 @@ class PriceTable:
             by_key.setdefault(price.key.lower(), price)
         self._by_key = by_key
         self._memo: dict[tuple[str, str | None], ModelPrice | None] = {}
+        # Derived per-call data the pricing math memoises against this (immutable) table.
+        self._derived: dict[object, Any] = {}
         self.provenance = provenance
         self.source = source
         self.skipped = skipped
