@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._cli_prices import prices
+
 __all__ = ("cli", "main")
 
 
@@ -11,6 +13,9 @@ __all__ = ("cli", "main")
 @click.version_option(package_name="convlog")
 def cli() -> None:
     """convlog: an event-sourced conversation store for LLM agents."""
+
+
+cli.add_command(prices)
 
 
 def main() -> None:
