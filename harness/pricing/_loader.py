@@ -21,13 +21,11 @@ import logging
 import os
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from ._table import PriceTable, PriceTableError
 
@@ -232,7 +230,12 @@ def _fetch(url: str, timeout: float) -> bytes:
 
     :raises PriceTableError: on any network, HTTP or size problem.
     """
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    # Imported here: urllib.request pulls in http.client, ssl and email (25 ms), which a
+    # harness that loads its table from a file or the cache never needs.
+    import urllib.error
+    import urllib.request
+
+    scheme = urlsplit(url).scheme.lower()
     if scheme not in _SCHEMES:
         raise PriceTableError(f"unsupported URL scheme {scheme!r} (use http, https or file)")
     deadline = time.monotonic() + timeout
