@@ -38,4 +38,6 @@ def decode_cursor(cursor: str, query: list[Any]) -> int:
         raise SchemaError("$.cursor", "not a cursor returned by this store") from None
     if found_query != query:
         raise SchemaError("$.cursor", "this cursor belongs to a different query")
+    if not 0 <= key < 1 << 63:
+        raise SchemaError("$.cursor", "not a cursor returned by this store")
     return key

@@ -39,6 +39,7 @@ from .sqlite import SQLiteBackend
 __all__ = ("Store", "connect")
 
 MAX_LIMIT = 1000
+MAX_INT = (1 << 63) - 1
 _TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}
 _READ_PAGE = 1000
 
@@ -88,9 +89,10 @@ class Store:
         are already stored in this conversation, in this order, the original result is returned
         and nothing is written. Without them the store makes UUIDv7 ids.
 
-        :raises SchemaError: if any argument or event is invalid (nothing is written).
+        :raises SchemaError: if any argument or event is invalid, or ``event_ids`` repeats an id
+            (nothing is written).
         :raises WrongExpectedVersion: if the version check fails (nothing is written).
-        :raises DuplicateEventId: if an id is stored elsewhere or repeated.
+        :raises DuplicateEventId: if an id is stored elsewhere, or only some of them are stored.
         """
         prepared = []
         for i, body in enumerate(_as_list(events, "events")):
@@ -128,7 +130,12 @@ class Store:
         prepared = []
         for i, raw in enumerate(_as_list(events, "events")):
             if isinstance(raw, str):
-                raw = raw.encode()
+                try:
+                    raw = raw.encode()
+                except UnicodeEncodeError as exc:
+                    raise SchemaError(
+                        f"$.events[{i}]", f"not encodable as UTF-8 at index {exc.start}"
+                    ) from None
             if not isinstance(raw, bytes | bytearray | memoryview):
                 raise SchemaError(
                     f"$.events[{i}]", f"expected JSON bytes, got {type(raw).__name__}"
@@ -236,11 +243,14 @@ class Store:
         if cursor is not None:
             key = decode_cursor(cursor, query)
             lo, hi = (key + 1, None) if direction == "asc" else (1, key - 1)
+        # One row more than asked tells whether another page exists: the last page has no cursor.
         items = await self._backend.read_page(
-            conversation_id, lo, hi, direction, limit, type_filter
+            conversation_id, lo, hi, direction, limit + 1, type_filter
         )
-        more = len(items) == limit
-        return Page(items, encode_cursor(query, items[-1].version) if more else None)
+        if len(items) <= limit:
+            return Page(items)
+        del items[limit:]
+        return Page(items, encode_cursor(query, items[-1].version))
 
     async def list_conversations(
         self, *, limit: int = 50, cursor: str | None = None, direction: Direction = "desc"
@@ -251,9 +261,11 @@ class Store:
         limit = _clamp(limit)
         query = ["conversations", direction]
         after = None if cursor is None else decode_cursor(cursor, query)
-        items = await self._backend.conversations_page(after, direction, limit)
-        more = len(items) == limit
-        return Page(items, encode_cursor(query, items[-1].last_position) if more else None)
+        items = await self._backend.conversations_page(after, direction, limit + 1)
+        if len(items) <= limit:
+            return Page(items)
+        del items[limit:]
+        return Page(items, encode_cursor(query, items[-1].last_position))
 
     async def get_conversation(self, conversation_id: str) -> ConversationSummary:
         """The conversation's summary.
@@ -432,9 +444,11 @@ def _check_direction(direction: Any) -> None:
 
 
 def _int(value: Any, path: str, minimum: int) -> int:
+    """A version or position bound. Beyond anything storable it means "no bound": clamped to
+    SQLite's largest integer rather than overflowing the driver."""
     if type(value) is not int or value < minimum:
         raise SchemaError(path, f"expected an int >= {minimum}, got {value!r}")
-    return value
+    return min(value, MAX_INT)
 
 
 def _clamp(limit: Any) -> int:

@@ -4,6 +4,10 @@ Events (ordered by conversation, then version) and summaries (ordered by convers
 merged like two sorted files, a page of each at a time, so memory stays flat however large the
 store: a summary without events, events without a summary, and a summary that disagrees with
 the fold of its events are all found.
+
+A store may be appended to while it is verified. ``verify`` checks the events committed before
+it started (positions up to the head it read first); a summary that moved on since, or that
+belongs to a conversation created since, is checked only for what it claims about the past.
 """
 
 from __future__ import annotations
@@ -47,10 +51,11 @@ async def verify(backend: Backend) -> VerifyReport:
 
 
 async def _verify(backend: Backend, counts: dict[str, int]) -> None:
-    summaries = _Summaries(backend)
+    head = await backend.head_position()
+    summaries = _Summaries(backend, head)
     fold: Fold | None = None
     prev_hash = GENESIS
-    async for item, stored_hash in _chain(backend):
+    async for item, stored_hash in _chain(backend, head):
         if isinstance(item, IntegrityError):  # an event that does not decode
             raise _Problem(str(item), item.conversation_id, item.version)
         ev = item
@@ -87,10 +92,12 @@ async def _verify(backend: Backend, counts: dict[str, int]) -> None:
     await summaries.check_rest()
 
 
-async def _chain(backend: Backend) -> AsyncIterator[tuple[StoredEvent | IntegrityError, bytes]]:
+async def _chain(
+    backend: Backend, head: int
+) -> AsyncIterator[tuple[StoredEvent | IntegrityError, bytes]]:
     after: tuple[str, int] | None = None
     while True:
-        page = await backend.chain_page(after, _PAGE)
+        page = await backend.chain_page(after, head, _PAGE)
         for item in page:
             yield item
         if len(page) < _PAGE:
@@ -103,8 +110,9 @@ async def _chain(backend: Backend) -> AsyncIterator[tuple[StoredEvent | Integrit
 class _Summaries:
     """The summaries in conversation order, consumed alongside the events."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, head: int) -> None:
         self._backend = backend
+        self._head = head
         self._page: list[ConversationSummary] = []
         self._index = 0
         self._after: str | None = None
@@ -123,9 +131,7 @@ class _Summaries:
         """Compare the summary of ``fold``'s conversation; summaries of conversations that
         sort before it have no events."""
         cid = fold.conversation_id
-        stored = await self._peek()
-        if stored is not None and stored.conversation_id < cid:
-            raise _Problem("summary of a conversation without events", stored.conversation_id, None)
+        stored = await self._skip_orphans(cid)
         if stored is None or stored.conversation_id != cid:
             raise _Problem(
                 "conversation has events but no summary (run rebuild_summaries)", cid, None
@@ -156,6 +162,18 @@ class _Summaries:
             )
 
     async def check_rest(self) -> None:
-        stored = await self._peek()
-        if stored is not None:
-            raise _Problem("summary of a conversation without events", stored.conversation_id, None)
+        await self._skip_orphans(None)
+
+    async def _skip_orphans(self, before: str | None) -> ConversationSummary | None:
+        """Pass summaries of conversations sorting before ``before`` (all, for ``None``): none
+        of them had an event when verify started, so each must be newer than that."""
+        while True:
+            stored = await self._peek()
+            if stored is None or (before is not None and stored.conversation_id >= before):
+                return stored
+            first = await self._backend.read_page(stored.conversation_id, 1, 1, "asc", 1)
+            if not first or first[0].position <= self._head:
+                raise _Problem(
+                    "summary of a conversation without events", stored.conversation_id, None
+                )
+            self._index += 1  # created while we verified

@@ -90,11 +90,17 @@ class Backend(Protocol):
         ``verify`` to merge summaries with the events."""
         ...
 
+    async def head_position(self) -> int:
+        """The highest committed position (0 for an empty store)."""
+        ...
+
     async def chain_page(
-        self, after: tuple[str, int] | None, limit: int
+        self, after: tuple[str, int] | None, max_position: int, limit: int
     ) -> list[tuple[StoredEvent | IntegrityError, bytes]]:
-        """Events with their stored hash, ordered by ``(conversation_id, version)``, strictly
-        after ``after``. Used by ``verify``."""
+        """Events with ``position <= max_position`` and their stored hash, ordered by
+        ``(conversation_id, version)``, strictly after ``after``. An event that does not decode,
+        or whose stored type disagrees with its data, comes as the :class:`IntegrityError`
+        describing it. Used by ``verify``."""
         ...
 
     async def rebuild_summaries(self) -> int:

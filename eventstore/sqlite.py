@@ -394,15 +394,21 @@ class SQLiteBackend:
         summaries: list[ConversationSummary] = await self._read(_query_summaries, sql, args)
         return summaries
 
+    async def head_position(self) -> int:
+        head: int = await self._read(_query_head)
+        return head
+
     async def chain_page(
-        self, after: tuple[str, int] | None, limit: int
+        self, after: tuple[str, int] | None, max_position: int, limit: int
     ) -> list[tuple[StoredEvent | IntegrityError, bytes]]:
-        where = "" if after is None else "WHERE (conversation_id, version) > (?, ?)"
+        where = "WHERE position <= ?"
+        if after is not None:
+            where += " AND (conversation_id, version) > (?, ?)"
         sql = (
-            f"SELECT {_EVENT_COLS}, hash FROM events {where} "
+            f"SELECT {_EVENT_COLS}, hash, type FROM events {where} "
             "ORDER BY conversation_id, version LIMIT ?"
         )
-        args = (*(after or ()), limit)
+        args = (max_position, *(after or ()), limit)
         page: list[tuple[StoredEvent | IntegrityError, bytes]] = await self._read(
             _query_chain, sql, args
         )
@@ -584,10 +590,25 @@ def _query_chain(
     out: list[tuple[StoredEvent | IntegrityError, bytes]] = []
     for row in conn.execute(sql, args):
         try:
-            out.append((_to_event(row), row[9]))
+            event = _to_event(row)
         except IntegrityError as exc:
             out.append((exc, row[9]))
+            continue
+        if event.type != row[10]:  # the column list_events filters on must match the data
+            problem = IntegrityError(
+                f"type column says {row[10]!r} but the data is {event.type!r}",
+                event.conversation_id,
+                event.version,
+            )
+            out.append((problem, row[9]))
+        else:
+            out.append((event, row[9]))
     return out
+
+
+def _query_head(conn: sqlite3.Connection) -> int:
+    head: int = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+    return head
 
 
 def _rebuild(conn: sqlite3.Connection) -> int:

@@ -74,11 +74,16 @@ def decode(raw: bytes | str, *, path: str = "$") -> Body:
     try:
         body: Event = _decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        return _decode_slow(raw, exc, path)
+        try:
+            return _decode_slow(raw, exc, path)
+        except RecursionError:
+            raise SchemaError(path, "JSON nested too deeply") from None
     except msgspec.DecodeError as exc:
         raise SchemaError(path, _lower(str(exc))) from None
     except UnicodeDecodeError as exc:
         raise SchemaError(path, f"invalid UTF-8 at byte {exc.start}") from None
+    except RecursionError:
+        raise SchemaError(path, "JSON nested too deeply") from None
     if type(body) is Custom:
         return _typed_payload(body, path)
     return body

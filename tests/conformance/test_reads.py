@@ -187,14 +187,31 @@ async def test_list_events_on_a_short_conversation_has_no_next_cursor(
 async def test_ascending_cursor_continues_into_events_appended_later(
     store: eventstore.Store,
 ) -> None:
-    await store.append("c", [note(i) for i in range(4)])
+    await store.append("c", [note(i) for i in range(6)])
     first = await store.list_events("c", limit=4)
     assert first.next_cursor is not None
-    await store.append("c", [note(i) for i in range(4, 7)])
+    await store.append("c", [note(i) for i in range(6, 9)])
 
     continued = await store.list_events("c", limit=1000, cursor=first.next_cursor)
 
-    assert _versions(continued.items) == [5, 6, 7]
+    assert _versions(continued.items) == [5, 6, 7, 8, 9]
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+async def test_an_exactly_full_last_page_has_no_cursor(
+    store: eventstore.Store, direction: eventstore.Direction
+) -> None:
+    await store.append("c", [note(i) for i in range(4)])
+    for cid in ("x", "y"):
+        await store.append(cid, [note()])
+
+    events = await store.list_events("c", limit=4, direction=direction)
+    conversations = await store.list_conversations(limit=3, direction=direction)
+
+    assert len(events.items) == 4
+    assert events.next_cursor is None
+    assert len(conversations.items) == 3
+    assert conversations.next_cursor is None
 
 
 # -- list_conversations ---------------------------------------------------------------------
