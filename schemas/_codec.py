@@ -196,7 +196,12 @@ def _schema_error(exc: msgspec.ValidationError, doc: Any, root: str) -> SchemaEr
     problem = _lower(problem.replace("`", ""))
     found, value = _lookup(doc, path)
     if found:
-        problem = f"{problem}, got {_show(value)}"
+        # msgspec names the wrong type itself ("expected int, got float"); add the value.
+        problem = (
+            f"{problem} ({_show(value)})"
+            if ", got " in problem
+            else f"{problem}, got {_show(value)}"
+        )
     return SchemaError(_rebase(path, root), problem)
 
 
