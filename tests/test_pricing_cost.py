@@ -229,6 +229,11 @@ def test_zero_tokens_on_a_paid_model_cost_zero() -> None:
         (usage("gpt-4o", prompt_tokens=True), INVALID_USAGE),
         (usage("gpt-4o", prompt_tokens=MAX_SAFE_INT + 1), INVALID_USAGE),
         (usage("no-such-model", prompt_tokens=-1), INVALID_USAGE),  # invalid before unknown
+        # constructors do not validate types; pricing must not raise on them
+        (UsageRecord(model=None, prompt_tokens=1), INVALID_USAGE),  # type: ignore[arg-type]
+        (UsageRecord(model="", prompt_tokens=1), INVALID_USAGE),
+        (usage("gpt-4o", prompt_tokens=1, provider=["openai"]), INVALID_USAGE),
+        (usage("gpt-4o", prompt_tokens=1, service_tier={"tier": "flex"}), INVALID_USAGE),
     ],
     ids=repr,
 )

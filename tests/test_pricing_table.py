@@ -15,7 +15,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import harness.pricing as pricing
-from harness.pricing import ModelPrice, PriceTable, PriceTableError, Rates
+from harness.pricing import ModelPrice, PriceTable, PriceTableError, RateCard, Rates
 
 FIXTURE = Path(__file__).parent / "fixtures" / "litellm_prices_subset.json"
 
@@ -241,6 +241,12 @@ def test_rates_refuse_what_the_math_cannot_use() -> None:
         Rates(output=Decimal("NaN"))
     with pytest.raises(ValueError, match=r"Rates.cache_read"):
         Rates(cache_read=3e-6)  # type: ignore[arg-type]
+
+
+def test_rate_cards_refuse_tiers_out_of_order() -> None:
+    for tiers in (((5, Rates()), (10, Rates())), ((0, Rates()),), ((7, Rates()), (7, Rates()))):
+        with pytest.raises(ValueError, match="distinct thresholds > 0, highest first"):
+            RateCard(base=Rates(), tiers=tiers)
 
 
 def test_an_empty_table_is_unavailable() -> None:

@@ -157,7 +157,14 @@ _Counts = tuple[int, int, int, int, int, int]
 
 
 def _counts(usage: UsageRecord) -> _Counts | str:
-    """The six counts with absent ones as 0, or why they are impossible."""
+    """The six counts with absent ones as 0, or why the usage cannot be priced."""
+    # Struct constructors do not validate, so a harness can hand us anything.
+    if type(usage.model) is not str or not usage.model:
+        return f"model must be a non-empty string, got {usage.model!r}"
+    for name in ("provider", "service_tier"):
+        value = getattr(usage, name)
+        if value is not None and type(value) is not str:
+            return f"{name} must be a string, got {value!r}"
     p = usage.prompt_tokens
     c = usage.completion_tokens
     if p is None and c is None:
@@ -170,7 +177,6 @@ def _counts(usage: UsageRecord) -> _Counts | str:
         c or 0,
         usage.completion_reasoning_tokens or 0,
     )
-    # Struct constructors do not validate, so a harness can hand us anything typed int.
     for count in counts:
         if type(count) is not int or not 0 <= count <= MAX_SAFE_INT:
             return f"token counts must be integers in [0, 2**53), got {count!r}"

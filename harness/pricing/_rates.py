@@ -95,6 +95,15 @@ class RateCard(msgspec.Struct, frozen=True, gc=False):
     base: Rates
     tiers: tuple[tuple[int, Rates], ...] = ()
 
+    def __post_init__(self) -> None:
+        thresholds = [above for above, _ in self.tiers]
+        if any(above <= 0 for above in thresholds) or thresholds != sorted(
+            set(thresholds), reverse=True
+        ):
+            raise ValueError(
+                f"RateCard.tiers must have distinct thresholds > 0, highest first: {thresholds}"
+            )
+
     def at(self, prompt_tokens: int) -> Rates:
         """The rates for a request whose inclusive prompt has ``prompt_tokens`` tokens."""
         for above, rates in self.tiers:
@@ -109,7 +118,8 @@ class ModelPrice(msgspec.Struct, frozen=True, gc=False):
     ``key`` is the table key the entry came from (what a lookup resolved to), ``provider``
     LiteLLM's ``litellm_provider``, ``mode`` its ``mode`` (``chat``, ``embedding``, ...).
     ``service_tiers`` maps a LiteLLM suffix (``priority``, ``flex``, ``batches``, ...) to its
-    card; a component the tier does not price falls back to the standard card's rate.
+    card, already resolved: rates the tier does not state are filled in from the standard
+    card as :func:`build_model_price` describes. Treat the mapping as read-only.
     """
 
     key: str
@@ -188,7 +198,10 @@ def build_model_price(
 
     ``cells`` maps ``(service, above_tokens)`` to ``{component: USD per token}``; service
     ``""`` with ``above_tokens`` 0 is the standard base. Components are the field names of
-    :class:`Rates`.
+    :class:`Rates`. For a prompt past threshold ``t``, a component's rate is the first stated
+    of: this service at ``t``, standard at ``t``, the same pair at each lower threshold, then
+    the bases (LiteLLM's rule); a reasoning rate is taken only from the cell that states the
+    output rate.
     """
     services = sorted({service for service, _ in cells if service})
     return ModelPrice(
