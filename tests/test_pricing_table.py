@@ -112,6 +112,12 @@ def test_entries_of_another_shape_are_skipped_and_counted(entry: object) -> None
     assert t.get("good") is not None
 
 
+def test_entries_json_cannot_hold_are_skipped_too() -> None:
+    t = PriceTable.from_litellm({"m": chat(), "odd": {1, 2}, "obj": object()})
+    assert (len(t), t.skipped) == (1, 2)
+    assert t.provenance.startswith("litellm:")
+
+
 def test_non_token_tiers_and_unknown_fields_are_ignored_not_skipped() -> None:
     t = make(
         {

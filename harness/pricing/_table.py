@@ -142,7 +142,9 @@ class PriceTable:
                 skipped += 1
                 logger.debug("skipping price entry: %s", exc)
         if provenance is None:
-            provenance = "litellm:" + _digest(msgspec.json.encode(mapping, order="sorted"))
+            # enc_hook: an entry of a shape JSON cannot hold is skipped above, not fatal here.
+            canonical = msgspec.json.encode(mapping, order="sorted", enc_hook=repr)
+            provenance = "litellm:" + _digest(canonical)
         return cls(prices, provenance=provenance, source=source, skipped=skipped)
 
     @classmethod
