@@ -389,6 +389,26 @@ def test_empty_table_with_one_clear_warning(
     assert "genai-prices is not installed" in " ".join(messages(caplog, logging.INFO))
 
 
+def test_an_unexpected_failure_in_a_step_is_logged_not_raised(
+    tmp_path: Path,
+    cache_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def explode(raw: bytes, *, source: str = "") -> PriceTable:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    path = tmp_path / "p.json"
+    path.write_bytes(SMALL)
+    write_cache(cache_home, SMALL, age_s=60)
+    monkeypatch.setattr(PriceTable, "from_litellm_json", staticmethod(explode))
+    table = load_prices(path, fetch_url=None, timeout=-1)
+    assert table.provenance.startswith("genai-prices:")
+    warnings = messages(caplog)
+    assert any(f"cannot use price file {path}: RecursionError" in m for m in warnings)
+    assert any("cannot use price cache" in m and "RecursionError" in m for m in warnings)
+
+
 def test_a_broken_genai_prices_is_logged_not_raised(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -193,11 +193,14 @@ def update_prices(
 
 
 def _attempt(what: str, step: Callable[..., _T], *args: object) -> _T | None:
-    """``step(*args)``, or ``None`` with a warning naming ``what`` if it raises PriceTableError."""
+    """``step(*args)``, or ``None`` with a warning naming ``what`` if it fails."""
     try:
         result = step(*args)
     except PriceTableError as exc:
         logger.warning("cannot use %s: %s", what, exc)
+        return None
+    except Exception as exc:  # a bug or an exotic I/O failure: still not the caller's problem
+        logger.warning("cannot use %s: %s: %s", what, type(exc).__name__, exc, exc_info=True)
         return None
     logger.info("using %s", what)
     return result
