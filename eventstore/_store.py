@@ -370,12 +370,7 @@ class _Connector:
         self._store = Store(self._backend, poll_interval=self._poll_interval)
         return self._store
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._store is not None:
             await self._store.aclose()
 
