@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 import pytest
-from hypothesis import given
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 import schemas
@@ -208,8 +208,9 @@ def test_custom_bodies_draw_registered_and_unregistered_types(data):
 
 
 def test_custom_bodies_reach_the_registered_type():
-    from hypothesis import find
-
+    no_shrinking = settings(database=None, phases=[Phase.generate])
     with schemas.custom_registration("acme.plan", Plan):
-        found = find(cst.custom_bodies(), lambda b: isinstance(b.payload, Plan))
+        found = find(
+            cst.custom_bodies(), lambda b: isinstance(b.payload, Plan), settings=no_shrinking
+        )
     assert found.event_type == "acme.plan"
