@@ -87,7 +87,7 @@ def json_values(*, max_leaves: int = 12) -> st.SearchStrategy[Any]:
     )
 
 
-def from_schema(schema: Mapping[str, Any], *, max_items: int = 3) -> st.SearchStrategy[Any]:
+def from_schema(schema: Mapping[str, Any] | bool, *, max_items: int = 3) -> st.SearchStrategy[Any]:
     """Draw JSON values (as Python builtins) that are valid against ``schema``.
 
     Supports what ``msgspec.json.schema`` emits: local ``$ref`` into ``$defs`` (recursion
@@ -111,8 +111,10 @@ def from_schema(schema: Mapping[str, Any], *, max_items: int = 3) -> st.SearchSt
 
 
 class _Builder:
-    def __init__(self, schema: Mapping[str, Any], max_items: int) -> None:
-        self.defs: Mapping[str, Any] = schema.get("$defs", {})
+    def __init__(self, schema: Mapping[str, Any] | bool, max_items: int) -> None:
+        self.defs: Mapping[str, Any] = (
+            schema.get("$defs", {}) if isinstance(schema, Mapping) else {}
+        )
         self.max_items = max_items
         self.refs: dict[str, st.SearchStrategy[Any]] = {}
         self.built: dict[str, st.SearchStrategy[Any]] = {}
@@ -229,28 +231,44 @@ class _Builder:
     def array(self, s: Mapping[str, Any], where: str) -> st.SearchStrategy[Any]:
         lo = s.get("minItems", 0)
         hi = s.get("maxItems", lo + self.max_items)
-        prefix = s.get("prefixItems")
-        items = self.node(s.get("items", True), f"{where}/items")
-        if prefix is not None:
-            heads = [self.node(p, f"{where}/prefixItems/{i}") for i, p in enumerate(prefix)]
-            if s.get("uniqueItems"):
-                raise UnsupportedSchema(f"{where}: uniqueItems with prefixItems")
+        prefix = s.get("prefixItems", [])
+        # items: false closes the array after its prefix
+        rest = (
+            None if s.get("items") is False else self.node(s.get("items", True), f"{where}/items")
+        )
+        longest = hi if rest is not None else min(hi, len(prefix))
+        if lo > longest:
+            return st.nothing()
+        if not prefix:
+            unique = msgspec.json.encode if s.get("uniqueItems") else None
+            return (
+                st.lists(rest, min_size=lo, max_size=hi, unique_by=unique)
+                if rest is not None
+                else st.just([])
+            )
+        if s.get("uniqueItems"):
+            raise UnsupportedSchema(f"{where}: uniqueItems with prefixItems")
+        heads = [self.node(p, f"{where}/prefixItems/{i}") for i, p in enumerate(prefix)]
 
-            @st.composite
-            def tuples(draw: st.DrawFn) -> list[Any]:
-                n = draw(st.integers(lo, min(hi, lo + self.max_items)))
-                out = [draw(h) for h in heads[:n]]
-                return out + draw(st.lists(items, min_size=n - len(out), max_size=n - len(out)))
+        @st.composite
+        def tuples(draw: st.DrawFn) -> list[Any]:
+            n = draw(st.integers(lo, min(longest, lo + self.max_items)))
+            out = [draw(h) for h in heads[:n]]
+            if n > len(out):
+                assert rest is not None  # longest would be len(heads)
+                out += draw(st.lists(rest, min_size=n - len(out), max_size=n - len(out)))
+            return out
 
-            return tuples()
-        unique = msgspec.json.encode if s.get("uniqueItems") else None
-        return st.lists(items, min_size=lo, max_size=hi, unique_by=unique)
+        return tuples()
 
     def object(self, s: Mapping[str, Any], where: str) -> st.SearchStrategy[Any]:
         props: Mapping[str, Any] = s.get("properties", {})
         required = set(s.get("required", ()))
         extra = s.get("additionalProperties", True)
         lo, hi = s.get("minProperties", 0), s.get("maxProperties")
+        missing = required - set(props)
+        if missing:
+            raise UnsupportedSchema(f"{where}: required {sorted(missing)} not in properties")
         if not props:
             names = s.get("propertyNames")
             keys = self.string(names, f"{where}/propertyNames") if names else st.text()
@@ -260,9 +278,6 @@ class _Builder:
             )
         if lo or hi is not None or "propertyNames" in s:
             raise UnsupportedSchema(f"{where}: property counts or names with properties")
-        missing = required - set(props)
-        if missing:
-            raise UnsupportedSchema(f"{where}: required {sorted(missing)} not in properties")
         fields = {name: self.node(sub, f"{where}/properties/{name}") for name, sub in props.items()}
 
         @st.composite
