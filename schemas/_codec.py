@@ -46,11 +46,14 @@ def encode(body: Body) -> bytes:
     """
     if type(body) is UnknownEvent:
         return body.raw
+    # JSON has no NaN or infinity, and msgspec silently writes null for them. The only float
+    # fields are a usage's cost and whatever a custom payload holds.
     if type(body) is Messages and body.usage is not None:
         cost = body.usage.cost_usd
-        # JSON has no NaN or infinity; msgspec would silently write null for them.
         if cost is not None and not math.isfinite(cost):
             raise SchemaError("$.usage.cost_usd", f"expected a finite float >= 0, got {cost}")
+    elif type(body) is Custom and body.payload is not None:
+        _check_finite(msgspec.to_builtins(body.payload), "$.payload")
     try:
         raw = _encoder.encode(body)
     except (TypeError, NotImplementedError) as exc:
@@ -58,6 +61,18 @@ def encode(body: Body) -> bytes:
     if type(decode(raw)) is UnknownEvent:
         raise SchemaError("$", f"not an event body: {type(body).__name__}")
     return raw
+
+
+def _check_finite(value: Any, path: str) -> None:
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise SchemaError(path, f"expected a finite number, got {value}")
+    elif type(value) is dict:
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}")
+    elif type(value) is list:
+        for i, item in enumerate(value):
+            _check_finite(item, f"{path}[{i}]")
 
 
 def decode(raw: bytes | str, *, path: str = "$") -> Body:
@@ -73,17 +88,25 @@ def decode(raw: bytes | str, *, path: str = "$") -> Body:
     """
     try:
         body: Event = _decoder.decode(raw)
-    except msgspec.ValidationError as exc:
-        try:
-            return _decode_slow(raw, exc, path)
-        except RecursionError:
-            raise SchemaError(path, "JSON nested too deeply") from None
+    except msgspec.ValidationError as exc:  # (a DecodeError subclass: caught first)
+        slow: msgspec.ValidationError | None = exc
     except msgspec.DecodeError as exc:
         raise SchemaError(path, _lower(str(exc))) from None
     except UnicodeDecodeError as exc:
         raise SchemaError(path, f"invalid UTF-8 at byte {exc.start}") from None
+    except UnicodeEncodeError as exc:  # a str holding a lone surrogate
+        raise SchemaError(path, f"not encodable as UTF-8 at index {exc.start}") from None
     except RecursionError:
         raise SchemaError(path, "JSON nested too deeply") from None
+    else:
+        slow = None
+    if slow is not None:
+        try:
+            return _decode_slow(raw, slow, path)
+        except UnicodeDecodeError as exc:
+            raise SchemaError(path, f"invalid UTF-8 at byte {exc.start}") from None
+        except RecursionError:
+            raise SchemaError(path, "JSON nested too deeply") from None
     if type(body) is Custom:
         return _typed_payload(body, path)
     return body
@@ -105,19 +128,28 @@ def _typed_payload(body: Custom, root: str) -> Custom:
 
 def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) -> Body:
     try:
+        tag = _tag_decoder.decode(raw).type
+    except msgspec.ValidationError:  # (a DecodeError subclass: caught first)
+        tag = None  # not an object, or no string "type": reported below with the document
+    except msgspec.DecodeError as exc:  # malformed JSON past the point the typed decode stopped
+        raise SchemaError(root, _lower(str(exc))) from None
+    if isinstance(tag, str) and tag not in EVENT_TYPES:
+        # Only the tag is needed to keep an event of a type we do not know, whatever its
+        # other fields hold (even numbers no Python value holds).
+        return UnknownEvent(tag, raw.encode() if isinstance(raw, str) else bytes(raw))
+    try:
         doc = _any_decoder.decode(raw)
     except msgspec.ValidationError:
         # Well-formed JSON that no Python value holds (a number like 1e400).
         raise _schema_error(first, None, root) from None
+    except msgspec.DecodeError as exc:  # malformed past the point the typed decode stopped
+        raise SchemaError(root, _lower(str(exc))) from None
     if not isinstance(doc, dict):
         raise SchemaError(root, f"expected an event object, got {_json_type(doc)}")
-    tag = doc.get("type")
-    if tag is None:
+    if "type" not in doc:
         raise SchemaError(f"{root}.type", "required field is missing")
-    if not isinstance(tag, str):
-        raise SchemaError(f"{root}.type", f"expected str, got {_json_type(tag)}")
-    if tag not in EVENT_TYPES:
-        return UnknownEvent(tag, raw.encode() if isinstance(raw, str) else bytes(raw))
+    if not isinstance(doc["type"], str):
+        raise SchemaError(f"{root}.type", f"expected str, got {_json_type(doc['type'])}")
     if tag == "messages":
         unknown = _stash_unknown_parts(doc)
         if unknown:
@@ -126,47 +158,53 @@ def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) ->
             except msgspec.ValidationError as exc:
                 raise _schema_error(exc, doc, root) from None
             assert isinstance(body, Messages)
-            for (i, j, k), part in unknown:
-                content = body.messages[i].content
-                assert isinstance(content, list)
-                if k is None:
-                    content[j] = part  # type: ignore[call-overload]
-                else:
-                    inner = content[j].content  # type: ignore[union-attr]
-                    assert isinstance(inner, list)
-                    inner[k] = part  # type: ignore[call-overload]
+            for slot, part in unknown:
+                _put_back(body, slot, part)
             return body
     raise _schema_error(first, doc, root) from None
 
 
-_Slot = tuple[int, int, int | None]
+class _Tag(msgspec.Struct):
+    type: str | None = None
+
+
+_tag_decoder = msgspec.json.Decoder(_Tag)
+
+# Where an unknown part sat: (message index, part index, part index inside that tool_result's
+# content, ...) to any depth.
+_Slot = tuple[int, ...]
 
 
 def _stash_unknown_parts(doc: dict[str, Any]) -> list[tuple[_Slot, UnknownPart]]:
-    """Replace unknown parts in ``doc`` by placeholders; return where they were.
-
-    Looks at ``messages[i].content[j]`` and one level down, ``tool_result`` content.
-    """
+    """Replace unknown parts in ``doc`` by placeholders; return where they were: in each
+    message's content and in ``tool_result`` content at any depth."""
     found: list[tuple[_Slot, UnknownPart]] = []
     messages = doc.get("messages")
     if not isinstance(messages, list):
         return found
     for i, message in enumerate(messages):
-        content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, list):
-            continue
-        for j, part in enumerate(content):
-            if _is_unknown_part(part):
-                found.append(((i, j, None), UnknownPart(part)))
-                content[j] = _PLACEHOLDER
-            elif isinstance(part, dict) and part.get("type") == "tool_result":
-                inner = part.get("content")
-                if isinstance(inner, list):
-                    for k, sub in enumerate(inner):
-                        if _is_unknown_part(sub):
-                            found.append(((i, j, k), UnknownPart(sub)))
-                            inner[k] = _PLACEHOLDER
+        if isinstance(message, dict):
+            _stash_in(message.get("content"), (i,), found)
     return found
+
+
+def _stash_in(content: Any, slot: _Slot, found: list[tuple[_Slot, UnknownPart]]) -> None:
+    if not isinstance(content, list):
+        return
+    for j, part in enumerate(content):
+        if _is_unknown_part(part):
+            found.append(((*slot, j), UnknownPart(part)))
+            content[j] = _PLACEHOLDER
+        elif isinstance(part, dict) and part.get("type") == "tool_result":
+            _stash_in(part.get("content"), (*slot, j), found)
+
+
+def _put_back(body: Messages, slot: _Slot, part: UnknownPart) -> None:
+    """Put ``part`` where its placeholder was decoded (content lists are mutable)."""
+    holder: Any = body.messages[slot[0]]
+    for index in slot[1:-1]:
+        holder = holder.content[index]
+    holder.content[slot[-1]] = part
 
 
 _PLACEHOLDER = msgspec.to_builtins(TextPart(text=""))
