@@ -43,7 +43,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 __all__ = (
+    "DEFAULT_CHANGED",
+    "DOCUMENT_REMOVED",
+    "ENUM_REMOVED",
+    "FIELD_REMOVED",
+    "MEMBER_REMOVED",
+    "NEW_REQUIRED",
     "RULES",
+    "TIGHTENED",
+    "TYPE_NARROWED",
+    "UNCHECKED",
     "UnusableInput",
     "Violation",
     "check",

@@ -81,7 +81,7 @@ __all__ = (
     "usage_records",
 )
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 #: The usage fields exo's ``UsageRecord`` writes; its events read as ours.
 EXO_USAGE_FIELDS = (
@@ -99,7 +99,7 @@ EXO_USAGE_FIELDS = (
 _CONTROL = "".join(map(chr, range(0x20))) + "\x7f"
 
 
-def _optional(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[T | None]:
+def _optional(strategy: st.SearchStrategy[_T]) -> st.SearchStrategy[_T | None]:
     return st.none() | strategy
 
 
@@ -280,7 +280,7 @@ def error_bodies() -> st.SearchStrategy[ErrorEvent]:
     )
 
 
-def from_struct(tp: type[T], *, max_items: int = 3) -> st.SearchStrategy[T]:
+def from_struct(tp: type[_T], *, max_items: int = 3) -> st.SearchStrategy[_T]:
     """Instances of a msgspec type (a custom payload Struct, say), drawn from its JSON Schema
     with :func:`from_schema`, so constraints in ``msgspec.Meta`` are honoured.
 
