@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -70,6 +71,7 @@ class UnsupportedSchema(ValueError):
     """The schema uses a keyword or a form outside the subset :func:`from_schema` supports."""
 
 
+@functools.cache
 def json_values(*, max_leaves: int = 12) -> st.SearchStrategy[Any]:
     """Any JSON value: null, booleans, integers within +-(2**53 - 1) (what every JSON reader
     represents exactly), finite floats, unicode strings, and arrays and objects of them."""
@@ -105,9 +107,17 @@ def from_schema(schema: Mapping[str, Any] | bool, *, max_items: int = 3) -> st.S
     decode: naive ``datetime`` and ``time`` (a bare string) and dicts with non-``str`` keys.
     Annotate datetimes with ``msgspec.Meta(tz=True)`` in payloads you want to property-test.
 
+    Strategies are cached by the schema's content, so calling this inside a test (for each
+    snapshot, say) costs one JSON encoding, not a rebuild.
+
     :raises UnsupportedSchema: at once, if ``schema`` uses anything outside that subset.
     """
-    return _Builder(schema, max_items).root
+    return _cached(msgspec.json.encode(schema), max_items)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached(schema: bytes, max_items: int) -> st.SearchStrategy[Any]:
+    return _Builder(msgspec.json.decode(schema), max_items).root
 
 
 class _Builder:

@@ -5,9 +5,11 @@ on disk differ from what the code generates (CI runs the test that does the same
 ``--freeze VERSION`` copies the current schema to ``schemas/json/releases/VERSION/``, once: a
 release snapshot is never rewritten (docs/compatibility.md).
 
-``--custom MODULE`` does the same for the custom-event payloads that ``MODULE`` registers
-(``schemas.register_custom``), one ``<event_type>.json`` each, into ``--dir``: that is how a
-harness keeps its own snapshots. Our own schema directory never holds a harness's payloads.
+``--custom MODULE:NAME`` does the same for a harness's custom-event payloads: ``NAME`` is a
+mapping ``{event_type: payload Struct}`` in ``MODULE``, written one ``<event_type>.json`` each
+into ``--dir`` (``--custom MODULE`` alone imports it and takes what it registered with
+``schemas.register_custom``). That is how a harness keeps its own snapshots; our own schema
+directory never holds a harness's payloads.
 """
 
 from __future__ import annotations
@@ -139,6 +141,29 @@ def freeze(docs: Mapping[str, bytes], releases: Path, version: str) -> Path:
     return target
 
 
+def _payload_types(specs: list[str]) -> dict[str, type[msgspec.Struct]]:
+    """``{event_type: payload type}`` from ``MODULE:NAME`` mappings and ``MODULE`` imports.
+
+    :raises ImportError, AttributeError: if a module or name does not exist.
+    :raises TypeError: if ``NAME`` is not a mapping of names to ``msgspec.Struct`` types.
+    """
+    found: dict[str, type[msgspec.Struct]] = {}
+    for spec in specs:
+        module_name, _, attribute = spec.partition(":")
+        module = importlib.import_module(module_name)
+        if not attribute:
+            found.update(custom_payload_types())
+            continue
+        mapping = getattr(module, attribute)
+        if not isinstance(mapping, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, type) and issubclass(v, msgspec.Struct)
+            for k, v in mapping.items()
+        ):
+            raise TypeError(f"{spec} is not a mapping of event types to msgspec.Struct types")
+        found.update(mapping)
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m schemas.json_schema", description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if files are out of date")
@@ -150,21 +175,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--custom",
-        metavar="MODULE",
+        metavar="MODULE[:NAME]",
         action="append",
-        help="import MODULE and write the custom payload types it registers (repeatable)",
+        help="write the custom payload types in the mapping MODULE.NAME, or those MODULE "
+        "registers on import, instead of convlog's own schema (repeatable; needs --dir)",
     )
     args = parser.parse_args(argv)
     if args.custom:
         if args.dir is None:
             parser.error("--custom needs --dir: a harness's schemas live in its own directory")
-        for module in args.custom:
-            importlib.import_module(module)
-        docs = generate_custom()
+        try:
+            docs = generate_custom(_payload_types(args.custom))
+        except (ImportError, AttributeError, TypeError) as exc:
+            print(f"error: --custom: {exc}", file=sys.stderr)
+            return 2
         if not docs:
-            print(
-                f"no custom payload types registered by {', '.join(args.custom)}", file=sys.stderr
-            )
+            print(f"no custom payload types found in {', '.join(args.custom)}", file=sys.stderr)
             return 1
     else:
         docs = generate()

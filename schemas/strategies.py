@@ -23,6 +23,7 @@ here, so there is one description of "every shape we accept":
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 import msgspec
@@ -106,6 +107,7 @@ def _optional(strategy: st.SearchStrategy[_T]) -> st.SearchStrategy[_T | None]:
 # --- scalars --------------------------------------------------------------------------------
 
 
+@functools.cache
 def identifiers(*, max_size: int = 200) -> st.SearchStrategy[str]:
     """Ids as the schema accepts them (conversation, response, custom event type): 1 to
     ``max_size`` characters of any script, no control characters; the longest allowed too."""
@@ -115,11 +117,13 @@ def identifiers(*, max_size: int = 200) -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
 def counts() -> st.SearchStrategy[int]:
     """Token counts and durations: 0, small, and up to the largest exact JSON integer."""
     return st.sampled_from([0, 1, MAX_SAFE_INT]) | st.integers(0, MAX_SAFE_INT)
 
 
+@functools.cache
 def costs() -> st.SearchStrategy[float]:
     """Costs in USD: ``0.0`` (priced and free) and any finite positive float."""
     return st.just(0.0) | st.floats(min_value=0.0, allow_nan=False, allow_infinity=False)
@@ -128,6 +132,7 @@ def costs() -> st.SearchStrategy[float]:
 # --- usage ----------------------------------------------------------------------------------
 
 
+@functools.cache
 def usage_records() -> st.SearchStrategy[UsageRecord]:
     """Every optional field independently absent or present; ``cost_usd`` absent (unpriced),
     ``0.0`` (free) or positive."""
@@ -154,10 +159,12 @@ def usage_records() -> st.SearchStrategy[UsageRecord]:
 # --- content parts --------------------------------------------------------------------------
 
 
+@functools.cache
 def text_parts() -> st.SearchStrategy[TextPart]:
     return st.builds(TextPart, text=st.text())
 
 
+@functools.cache
 def image_parts() -> st.SearchStrategy[ImagePart]:
     return st.builds(
         ImagePart,
@@ -168,12 +175,14 @@ def image_parts() -> st.SearchStrategy[ImagePart]:
     )
 
 
+@functools.cache
 def tool_call_parts() -> st.SearchStrategy[ToolCallPart]:
     # ``arguments`` is whatever text the model produced, valid JSON or not.
     arguments = st.just("{}") | json_values().map(lambda v: msgspec.json.encode(v).decode())
     return st.builds(ToolCallPart, id=st.text(), name=st.text(), arguments=arguments | st.text())
 
 
+@functools.cache
 def reasoning_parts() -> st.SearchStrategy[ReasoningPart]:
     return st.builds(
         ReasoningPart,
@@ -184,6 +193,7 @@ def reasoning_parts() -> st.SearchStrategy[ReasoningPart]:
     )
 
 
+@functools.cache
 def unknown_parts() -> st.SearchStrategy[UnknownPart]:
     """Parts of a type this version does not know (a newer writer's), with any fields."""
     tag = st.text(min_size=1, max_size=20).filter(lambda t: t not in PART_TYPES)
@@ -191,30 +201,29 @@ def unknown_parts() -> st.SearchStrategy[UnknownPart]:
     return st.builds(lambda t, f: UnknownPart({"type": t, **f}), tag, fields)
 
 
+@functools.cache
 def tool_result_parts(*, with_unknown_parts: bool = True) -> st.SearchStrategy[ToolResultPart]:
-    """Tool results whose content is text or a list of parts, nested results included.
-
-    Unknown parts appear only directly in a result's content: the decoder preserves them
-    there and in message content, not deeper (see docs/compatibility.md).
-    """
-    leaves = text_parts() | image_parts() | tool_call_parts() | reasoning_parts()
-    nested = st.builds(
-        ToolResultPart,
-        tool_call_id=st.text(),
-        content=st.text() | st.lists(leaves, max_size=2),
-        is_error=st.booleans(),
+    """Tool results whose content is text or a list of parts, nested results included (up
+    to three deep), and unknown parts at any depth."""
+    leaves: st.SearchStrategy[AnyPart] = st.one_of(
+        text_parts(), image_parts(), tool_call_parts(), reasoning_parts()
     )
-    inner: st.SearchStrategy[Any] = leaves | nested
     if with_unknown_parts:
-        inner = inner | unknown_parts()
-    return st.builds(
-        ToolResultPart,
-        tool_call_id=st.text(),
-        content=st.text() | st.lists(inner, max_size=3),
-        is_error=st.booleans(),
-    )
+        leaves = st.one_of(leaves, unknown_parts())
+
+    def results(inner: st.SearchStrategy[Any], size: int) -> st.SearchStrategy[ToolResultPart]:
+        return st.builds(
+            ToolResultPart,
+            tool_call_id=st.text(),
+            content=st.text() | st.lists(inner, max_size=size),
+            is_error=st.booleans(),
+        )
+
+    innermost = results(leaves, 2)
+    return results(leaves | results(leaves | innermost, 2), 3)
 
 
+@functools.cache
 def parts(*, with_unknown_parts: bool = True) -> st.SearchStrategy[AnyPart]:
     """Any content part; optionally also parts of types this version does not know."""
     known: st.SearchStrategy[AnyPart] = st.one_of(
@@ -227,10 +236,11 @@ def parts(*, with_unknown_parts: bool = True) -> st.SearchStrategy[AnyPart]:
     return known | unknown_parts() if with_unknown_parts else known
 
 
+@functools.cache
 def messages(*, with_unknown_parts: bool = True) -> st.SearchStrategy[Message]:
     """Chat messages: content absent, a string, or a (possibly empty) list of parts."""
     content = (
-        st.none() | st.text() | st.lists(parts(with_unknown_parts=with_unknown_parts), max_size=4)
+        st.none() | st.text() | st.lists(parts(with_unknown_parts=with_unknown_parts), max_size=3)
     )
     roles = st.sampled_from(["system", "developer", "user", "assistant", "tool"])
     return st.builds(
@@ -246,6 +256,7 @@ def messages(*, with_unknown_parts: bool = True) -> st.SearchStrategy[Message]:
 # --- bodies ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def conversation_created_bodies() -> st.SearchStrategy[ConversationCreated]:
     return st.builds(
         ConversationCreated,
@@ -255,6 +266,7 @@ def conversation_created_bodies() -> st.SearchStrategy[ConversationCreated]:
     )
 
 
+@functools.cache
 def messages_bodies(
     *, usage: bool | None = None, with_unknown_parts: bool = True
 ) -> st.SearchStrategy[Messages]:
@@ -264,12 +276,13 @@ def messages_bodies(
     )
     return st.builds(
         Messages,
-        messages=st.lists(messages(with_unknown_parts=with_unknown_parts), max_size=4),
+        messages=st.lists(messages(with_unknown_parts=with_unknown_parts), max_size=3),
         response_id=_optional(identifiers()),
         usage=usages,
     )
 
 
+@functools.cache
 def error_bodies() -> st.SearchStrategy[ErrorEvent]:
     return st.builds(
         ErrorEvent,
@@ -280,6 +293,7 @@ def error_bodies() -> st.SearchStrategy[ErrorEvent]:
     )
 
 
+@functools.cache
 def from_struct(tp: type[_T], *, max_items: int = 3) -> st.SearchStrategy[_T]:
     """Instances of a msgspec type (a custom payload Struct, say), drawn from its JSON Schema
     with :func:`from_schema`, so constraints in ``msgspec.Meta`` are honoured.
@@ -290,15 +304,7 @@ def from_struct(tp: type[_T], *, max_items: int = 3) -> st.SearchStrategy[_T]:
     return values.map(lambda v: msgspec.convert(v, tp, str_keys=True))
 
 
-_payload_cache: dict[type[Any], st.SearchStrategy[Any]] = {}
-
-
-def _payloads(tp: type[Any]) -> st.SearchStrategy[Any]:
-    if tp not in _payload_cache:
-        _payload_cache[tp] = from_struct(tp)
-    return _payload_cache[tp]
-
-
+@functools.cache
 def custom_bodies(event_type: str | None = None) -> st.SearchStrategy[Custom]:
     """``custom`` bodies. A registered ``event_type`` gets payloads of its Struct (drawn from
     its JSON Schema); an unregistered one gets any JSON value. Without ``event_type``, draws
@@ -308,16 +314,21 @@ def custom_bodies(event_type: str | None = None) -> st.SearchStrategy[Custom]:
     def draw_custom(draw: st.DrawFn) -> Custom:
         name = event_type
         if name is None:
-            registered = sorted(custom_payload_types())
-            unregistered = identifiers().filter(lambda n: payload_type_of(n) is None)
-            name = draw(st.sampled_from(registered) | unregistered if registered else unregistered)
+            name = draw(_event_types(tuple(sorted(custom_payload_types()))))
         tp = payload_type_of(name)
-        payload = draw(json_values() if tp is None else _payloads(tp))
+        payload = draw(json_values() if tp is None else from_struct(tp))
         return Custom(event_type=name, payload=payload)
 
     return draw_custom()
 
 
+@functools.cache
+def _event_types(registered: tuple[str, ...]) -> st.SearchStrategy[str]:
+    unregistered = identifiers().filter(lambda n: n not in registered)
+    return st.sampled_from(registered) | unregistered if registered else unregistered
+
+
+@functools.cache
 def bodies(*, with_unknown_parts: bool = True) -> st.SearchStrategy[Body]:
     """Any body of a type this version knows."""
     return st.one_of(
@@ -328,6 +339,7 @@ def bodies(*, with_unknown_parts: bool = True) -> st.SearchStrategy[Body]:
     )
 
 
+@functools.cache
 def unknown_events() -> st.SearchStrategy[UnknownEvent]:
     """Bodies of types this version does not know, as a newer writer would store them."""
     tag = st.text(min_size=1, max_size=30).filter(lambda t: t not in EVENT_TYPES)
@@ -340,6 +352,7 @@ def unknown_events() -> st.SearchStrategy[UnknownEvent]:
 # --- documents from older and newer writers ------------------------------------------------
 
 
+@functools.cache
 def legacy_documents() -> st.SearchStrategy[tuple[bytes, Messages]]:
     """``messages`` documents as earlier writers stored them, with the body each must decode
     to: no ``usage`` key, ``"usage": null``, or an exo-shaped usage (only exo's field names,
@@ -361,6 +374,7 @@ def legacy_documents() -> st.SearchStrategy[tuple[bytes, Messages]]:
     return draw_legacy()
 
 
+@functools.cache
 def _exo_usage() -> st.SearchStrategy[tuple[dict[str, Any], UsageRecord]]:
     values: dict[str, st.SearchStrategy[Any]] = {
         name: costs() if name == "cost_usd" else counts() for name in EXO_USAGE_FIELDS[1:]
@@ -379,6 +393,7 @@ def _exo_usage() -> st.SearchStrategy[tuple[dict[str, Any], UsageRecord]]:
     return draw_exo()
 
 
+@functools.cache
 def future_documents(
     of: st.SearchStrategy[Body] | None = None,
 ) -> st.SearchStrategy[tuple[bytes, Body]]:
@@ -413,11 +428,16 @@ def _add_fields(draw: st.DrawFn, value: Any, doc: Any, *, at_least_one: bool = F
         k: _add_fields(draw, getattr(value, fields[k]), v) if k in fields else v
         for k, v in doc.items()
     }
-    names = st.text(max_size=12).filter(lambda n: n not in known)
-    extra = draw(st.dictionaries(names, json_values(), min_size=int(at_least_one), max_size=2))
+    extra = draw(_extra_fields(frozenset(known), at_least_one))
     for name, extra_value in extra.items():
         out = _insert(draw, out, name, extra_value)
     return out
+
+
+@functools.cache
+def _extra_fields(known: frozenset[str], at_least_one: bool) -> st.SearchStrategy[dict[str, Any]]:
+    names = st.text(max_size=12).filter(lambda n: n not in known)
+    return st.dictionaries(names, json_values(), min_size=int(at_least_one), max_size=2)
 
 
 def _insert(draw: st.DrawFn, doc: dict[str, Any], key: str, value: Any) -> dict[str, Any]:

@@ -153,7 +153,33 @@ def test_custom_command_line_needs_a_directory(capsys):
 
 def test_custom_command_line_with_nothing_registered(tmp_path, capsys):
     assert json_schema.main(["--custom", "json", "--dir", str(tmp_path)]) == 1
-    assert "no custom payload types registered by json" in capsys.readouterr().err
+    assert "no custom payload types found in json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_such_module_here", "No module named 'no_such_module_here'"),
+        ("json:NOPE", "has no attribute 'NOPE'"),
+        ("json:dumps", "json:dumps is not a mapping of event types to msgspec.Struct types"),
+    ],
+)
+def test_custom_command_line_reports_bad_specs(tmp_path, capsys, spec, message):
+    assert json_schema.main(["--custom", spec, "--dir", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_custom_command_line_takes_a_mapping_without_registering(tmp_path, monkeypatch):
+    (tmp_path / "acme_payloads.py").write_text(
+        "import msgspec\n"
+        "class Plan(msgspec.Struct):\n    steps: list[str]\n"
+        "PAYLOADS = {'acme.plan': Plan}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "schemas"
+    assert json_schema.main(["--custom", "acme_payloads:PAYLOADS", "--dir", str(out)]) == 0
+    assert [p.name for p in out.iterdir()] == ["acme.plan.json"]
+    assert schemas.custom_payload_types() == {}
 
 
 def test_package_data_includes_release_snapshots():
