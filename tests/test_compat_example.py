@@ -102,3 +102,9 @@ def test_the_example_schema_files_are_what_the_cli_writes(tmp_path):
     assert {p.name for p in out.glob("*.json")} == {
         p.name for p in (EXAMPLES / "acme_schemas").glob("*.json")
     }
+
+
+def test_the_documentation_shows_the_example_file_verbatim():
+    doc = (ROOT / "docs" / "compatibility.md").read_text()
+    example = (EXAMPLES / "test_acme_events.py").read_text()
+    assert f"```python\n{example}```\n" in doc, "copy examples/test_acme_events.py into the doc"
