@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -375,3 +376,191 @@ def test_module_entry_point_exits_1_on_a_break():
     )
     assert proc.returncode == 1
     assert proc.stdout == (case / "expected.txt").read_text()
+
+
+# --- the rules on small hand-written schemas: one row per form the checker understands --------
+
+STR, INT, NUM = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+
+
+def obj(required: tuple[str, ...] = (), **props):
+    return {"type": "object", "properties": props, "required": list(required)}
+
+
+def tagged(tag: str, field: str = "type", **props):
+    return obj((field,), **{field: {"enum": [tag]}}, **props)
+
+
+def union(*members, field: str = "type"):
+    return {"anyOf": list(members), "discriminator": {"propertyName": field}}
+
+
+NARROW, TIGHT, MEMBER, ENUM = (
+    compat.TYPE_NARROWED,
+    compat.TIGHTENED,
+    compat.MEMBER_REMOVED,
+    compat.ENUM_REMOVED,
+)
+
+CASES = [
+    # (id, old, new, expected {(path, rule)})
+    ("any to typed", {}, STR, {("$", NARROW)}),
+    ("typed to any", STR, {}, set()),
+    ("integer widened", INT, NUM, set()),
+    ("nullable dropped from a type list", {"type": ["string", "null"]}, STR, {("$", NARROW)}),
+    ("oneOf member dropped", {"oneOf": [STR, INT]}, {"oneOf": [STR]}, {("$", NARROW)}),
+    ("const changed", {"const": "a"}, {"const": "b"}, {("$", ENUM)}),
+    ("enum kept by a plain type", {"enum": ["a", 1]}, {"anyOf": [STR, INT]}, set()),
+    (
+        "enum value lost to a narrower type",
+        {"enum": ["a", 1.5]},
+        {"anyOf": [STR, INT]},
+        {("$", ENUM)},
+    ),
+    ("minimum added", INT, {**INT, "minimum": 0}, {("$", TIGHT)}),
+    ("minimum lowered", {**INT, "minimum": 1}, {**INT, "minimum": 0}, set()),
+    (
+        "exclusive at the same value",
+        {**NUM, "minimum": 0},
+        {**NUM, "exclusiveMinimum": 0},
+        {("$", TIGHT)},
+    ),
+    (
+        "exclusive relaxed to inclusive",
+        {**NUM, "exclusiveMaximum": 1},
+        {**NUM, "maximum": 1},
+        set(),
+    ),
+    ("maximum lowered", {**NUM, "maximum": 2}, {**NUM, "maximum": 1.5}, {("$", TIGHT)}),
+    ("exclusive maximum added", NUM, {**NUM, "exclusiveMaximum": 9}, {("$", TIGHT)}),
+    ("multipleOf relaxed", {**INT, "multipleOf": 6}, {**INT, "multipleOf": 3}, set()),
+    ("multipleOf tightened", {**INT, "multipleOf": 3}, {**INT, "multipleOf": 6}, {("$", TIGHT)}),
+    ("pattern added", STR, {**STR, "pattern": "^a"}, {("$", TIGHT)}),
+    ("pattern removed", {**STR, "pattern": "^a"}, STR, set()),
+    ("format added", STR, {**STR, "format": "uuid"}, {("$", TIGHT)}),
+    ("minLength raised", {**STR, "minLength": 1}, {**STR, "minLength": 2}, {("$", TIGHT)}),
+    (
+        "maxItems lowered",
+        {"type": "array", "maxItems": 3},
+        {"type": "array", "maxItems": 2},
+        {("$", TIGHT)},
+    ),
+    ("minItems raised", {"type": "array"}, {"type": "array", "minItems": 1}, {("$", TIGHT)}),
+    (
+        "uniqueItems added",
+        {"type": "array"},
+        {"type": "array", "uniqueItems": True},
+        {("$", TIGHT)},
+    ),
+    (
+        "items retyped",
+        {"type": "array", "items": STR},
+        {"type": "array", "items": INT},
+        {("$[*]", NARROW)},
+    ),
+    (
+        "items closed",
+        {"type": "array", "items": STR},
+        {"type": "array", "items": False},
+        {("$[*]", TIGHT)},
+    ),
+    (
+        "tuple member retyped",
+        {"type": "array", "prefixItems": [INT, STR], "items": False},
+        {"type": "array", "prefixItems": [INT, INT], "items": False},
+        {("$[1]", NARROW)},
+    ),
+    (
+        "tuple grown into the open tail",
+        {"type": "array", "prefixItems": [INT]},
+        {"type": "array", "prefixItems": [INT, STR]},
+        {("$[1]", NARROW)},
+    ),
+    (
+        "dict values retyped",
+        {"type": "object", "additionalProperties": INT},
+        {"type": "object", "additionalProperties": STR},
+        {("$.*", NARROW)},
+    ),
+    (
+        "extra properties forbidden",
+        obj(a=STR),
+        {**obj(a=STR), "additionalProperties": False},
+        {("$.*", TIGHT)},
+    ),
+    (
+        "dict keys constrained",
+        {"type": "object", "additionalProperties": STR},
+        {"type": "object", "additionalProperties": STR, "propertyNames": {"minLength": 2}},
+        {("$.<key>", TIGHT)},
+    ),
+    (
+        "maxProperties added",
+        {"type": "object"},
+        {"type": "object", "maxProperties": 5},
+        {("$", TIGHT)},
+    ),
+    (
+        "odd property name in the path",
+        obj(**{"a-b": STR}),
+        obj(),
+        {('$["a-b"]', compat.FIELD_REMOVED)},
+    ),
+    ("required made optional", obj(("a",), a=STR), obj(a=STR), set()),
+    (
+        "custom tag field",
+        union(tagged("x", "kind", n=INT), tagged("y", "kind"), field="kind"),
+        union(tagged("x", "kind", n=STR), tagged("y", "kind"), field="kind"),
+        {("$[kind=x].n", NARROW)},
+    ),
+    (
+        "tagged member turned into a plain object: the tag field itself is dropped",
+        union(tagged("x"), tagged("y")),
+        union(tagged("x"), obj()),
+        {("$[type=y].type", compat.FIELD_REMOVED)},
+    ),
+    (
+        "untagged object made tagged",
+        obj(a=STR),
+        tagged("x", a=STR),
+        {("$.type", compat.NEW_REQUIRED)},
+    ),
+    (
+        "recursive definitions compared once",
+        {
+            "$defs": {"T": obj(kids={"type": "array", "items": {"$ref": "#/$defs/T"}}, n=INT)},
+            "$ref": "#/$defs/T",
+        },
+        {
+            "$defs": {"T": obj(kids={"type": "array", "items": {"$ref": "#/$defs/T"}}, n=STR)},
+            "$ref": "#/$defs/T",
+        },
+        {("$.n", NARROW)},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_rules_on_small_schemas(old, new, expected):
+    assert {(v.path, v.rule) for v in compat.compare(old, new)} == expected
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ({"$ref": "other.json#/a"}, "only local"),
+        (
+            {
+                "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}},
+                "$ref": "#/$defs/A",
+            },
+            "$ref cycle",
+        ),
+        ({"items": 3, "type": "array"}, "a schema must be an object or a boolean"),
+    ],
+)
+def test_unusable_schemas_raise(schema, message):
+    with pytest.raises(compat.UnusableInput, match=re.escape(message)):
+        compat.compare(schema, schema)
