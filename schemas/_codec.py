@@ -63,6 +63,16 @@ def encode(body: Body) -> bytes:
     return raw
 
 
+def _bad_utf8_at(raw: bytes | str) -> int:
+    """Offset of the first invalid UTF-8 byte in the document (msgspec's error counts from the
+    start of the string token it was reading)."""
+    try:
+        bytes(raw, "utf-8", "surrogatepass").decode() if isinstance(raw, str) else raw.decode()
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
+
+
 def _check_finite(value: Any, path: str) -> None:
     if type(value) is float:
         if not math.isfinite(value):
@@ -92,8 +102,8 @@ def decode(raw: bytes | str, *, path: str = "$") -> Body:
         slow: msgspec.ValidationError | None = exc
     except msgspec.DecodeError as exc:
         raise SchemaError(path, _lower(str(exc))) from None
-    except UnicodeDecodeError as exc:
-        raise SchemaError(path, f"invalid UTF-8 at byte {exc.start}") from None
+    except UnicodeDecodeError:
+        raise SchemaError(path, f"invalid UTF-8 at byte {_bad_utf8_at(raw)}") from None
     except UnicodeEncodeError as exc:  # a str holding a lone surrogate
         raise SchemaError(path, f"not encodable as UTF-8 at index {exc.start}") from None
     except RecursionError:
@@ -103,8 +113,8 @@ def decode(raw: bytes | str, *, path: str = "$") -> Body:
     if slow is not None:
         try:
             return _decode_slow(raw, slow, path)
-        except UnicodeDecodeError as exc:
-            raise SchemaError(path, f"invalid UTF-8 at byte {exc.start}") from None
+        except UnicodeDecodeError:
+            raise SchemaError(path, f"invalid UTF-8 at byte {_bad_utf8_at(raw)}") from None
         except RecursionError:
             raise SchemaError(path, "JSON nested too deeply") from None
     if type(body) is Custom:
