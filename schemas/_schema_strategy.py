@@ -21,6 +21,8 @@ from typing import Any
 import msgspec
 from hypothesis import strategies as st
 
+from .compat import _KEYWORDS_BY_TYPE as _BY_TYPE
+
 __all__ = ("UnsupportedSchema", "from_schema", "json_values")
 
 # Keywords that never constrain a value: ignored.
@@ -40,26 +42,6 @@ _ANNOTATIONS = frozenset(
         "contentMediaType",
     }
 )
-_BY_TYPE: dict[str, frozenset[str]] = {
-    "null": frozenset(),
-    "boolean": frozenset(),
-    "integer": frozenset(
-        {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
-    ),
-    "number": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),
-    "string": frozenset({"minLength", "maxLength", "pattern", "format", "contentEncoding"}),
-    "array": frozenset({"items", "prefixItems", "minItems", "maxItems", "uniqueItems"}),
-    "object": frozenset(
-        {
-            "properties",
-            "required",
-            "additionalProperties",
-            "propertyNames",
-            "minProperties",
-            "maxProperties",
-        }
-    ),
-}
 _VALIDATION = frozenset().union(*_BY_TYPE.values())
 _STRUCTURE = frozenset({"type", "enum", "const", "anyOf", "$ref", "$defs"})
 _ALL_TYPES = tuple(_BY_TYPE)

@@ -103,39 +103,32 @@ _ANNOTATIONS = frozenset(
         "contentMediaType",
     }
 )
-_CHECKED = frozenset(
-    {
-        "$ref",
-        "anyOf",
-        "oneOf",
-        "type",
-        "enum",
-        "const",
-        "default",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "multipleOf",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "format",
-        "contentEncoding",
-        "items",
-        "prefixItems",
-        "minItems",
-        "maxItems",
-        "uniqueItems",
-        "properties",
-        "required",
-        "additionalProperties",
-        "propertyNames",
-        "minProperties",
-        "maxProperties",
-    }
+# The validation keywords of each JSON type, as msgspec emits them. The schema strategy
+# (_schema_strategy.py) generates from the same list.
+_KEYWORDS_BY_TYPE: dict[str, frozenset[str]] = {
+    "null": frozenset(),
+    "boolean": frozenset(),
+    "integer": frozenset(
+        {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
+    ),
+    "number": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),
+    "string": frozenset({"minLength", "maxLength", "pattern", "format", "contentEncoding"}),
+    "array": frozenset({"items", "prefixItems", "minItems", "maxItems", "uniqueItems"}),
+    "object": frozenset(
+        {
+            "properties",
+            "required",
+            "additionalProperties",
+            "propertyNames",
+            "minProperties",
+            "maxProperties",
+        }
+    ),
+}
+_CHECKED = frozenset({"$ref", "anyOf", "oneOf", "type", "enum", "const", "default"}).union(
+    *_KEYWORDS_BY_TYPE.values()
 )
-_JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
+_JSON_TYPES = tuple(_KEYWORDS_BY_TYPE)
 
 
 class UnusableInput(ValueError):
