@@ -19,7 +19,7 @@ class UsageRecord(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True,
     Provider adapters convert additive conventions (Anthropic, Bedrock) once, at the edge.
 
     ``cost_usd`` absent means *unpriced* (unknown); ``0.0`` means priced and free. ``pricing``
-    says where the cost came from (``litellm:<digest>``, ``reported:openrouter``) or why it is
+    says where the cost came from (a price table and its digest, or ``reported:<who>``) or why it is
     absent (``unpriced:model_not_found``). The store keeps all of it verbatim as a claim.
 
     Field names match exo's ``UsageRecord`` so its events read as ours.
