@@ -1,7 +1,8 @@
 """The interface every storage backend implements, and the values that cross it.
 
 A backend is one module (``sqlite.py``, later ``postgres.py``). It stores and orders events and
-maintains summaries with :class:`~eventstore._fold.Fold`; everything else (input validation,
+maintains summaries with :class:`~eventstore._fold.Fold`, deciding each append with the shared
+rules below (:func:`version_conflict`, :func:`original_result`); everything else (input validation,
 encoding, cursors, subscriptions, replay, verification) lives once in the ``Store`` facade.
 The conformance suite in ``tests/conformance/`` is what a backend must pass, unchanged.
 """
@@ -15,10 +16,18 @@ import msgspec
 
 from schemas import Body, StoredEvent
 
-from ._model import AppendResult, ConversationSummary, Direction, ExpectedVersion
-from .errors import IntegrityError
+from ._model import (
+    ANY,
+    EXISTS,
+    NO_CONVERSATION,
+    AppendResult,
+    ConversationSummary,
+    Direction,
+    ExpectedVersion,
+)
+from .errors import DuplicateEventId, IntegrityError, WrongExpectedVersion
 
-__all__ = ("AppendRequest", "Backend", "PreparedEvent")
+__all__ = ("AppendRequest", "Backend", "PreparedEvent", "original_result", "version_conflict")
 
 
 class PreparedEvent(msgspec.Struct, frozen=True):
@@ -116,3 +125,53 @@ class Backend(Protocol):
     async def aclose(self) -> None:
         """Finish queued appends, then release every resource."""
         ...
+
+
+# -- the append rules every backend applies, inside its write transaction ------------------
+
+
+def original_result(
+    req: AppendRequest, hits: list[tuple[str, int, int] | None]
+) -> AppendResult | DuplicateEventId:
+    """The outcome of an append whose given ids are partly or wholly stored already.
+
+    ``hits`` holds, per event, where its id is stored (conversation, version, position) or
+    ``None``. If every id is stored in this conversation at consecutive versions in this
+    order, the append is a retry and this is its original result; otherwise a conflict."""
+    first = hits[0]
+    ok = first is not None and all(
+        hit is not None and hit[0] == req.conversation_id and hit[1] == first[1] + i
+        for i, hit in enumerate(hits)
+    )
+    if ok:
+        assert first is not None
+        return AppendResult(
+            conversation_id=req.conversation_id,
+            version=first[1] + len(hits) - 1,
+            positions=tuple(hit[2] for hit in hits if hit is not None),
+            ids=tuple(e.id for e in req.events),
+        )
+    for event, hit in zip(req.events, hits, strict=True):
+        if hit is not None:
+            return DuplicateEventId(
+                f"event id {event.id} is already stored in conversation {hit[0]!r} at version "
+                f"{hit[1]}; an idempotent retry must repeat the same events in the same place"
+            )
+    missing = next(e.id for e, hit in zip(req.events, hits, strict=True) if hit is None)
+    return DuplicateEventId(f"event id {missing} is not stored but others of this append are")
+
+
+def version_conflict(
+    cid: str, expected: ExpectedVersion | int, current: int
+) -> WrongExpectedVersion | None:
+    """The error an append expecting ``expected`` must fail with when the conversation is at
+    version ``current`` (0: no events), or ``None`` if it may go ahead."""
+    if expected is ANY:
+        return None
+    if expected is NO_CONVERSATION:
+        ok = current == 0
+    elif expected is EXISTS:
+        ok = current > 0
+    else:
+        ok = current == expected
+    return None if ok else WrongExpectedVersion(cid, expected, current)

@@ -29,17 +29,13 @@ from ._chain import GENESIS, link
 from ._fold import Fold, from_us
 from ._ids import uuid_from_bytes
 from ._model import (
-    ANY,
-    EXISTS,
-    NO_CONVERSATION,
     AppendResult,
     ConversationSummary,
     Direction,
-    ExpectedVersion,
 )
 from ._worker import Worker
-from .backend import AppendRequest
-from .errors import DuplicateEventId, IntegrityError, StoreError, WrongExpectedVersion
+from .backend import AppendRequest, original_result, version_conflict
+from .errors import IntegrityError, StoreError
 
 __all__ = ("SQLiteBackend",)
 
@@ -276,11 +272,11 @@ class SQLiteBackend:
             if req.ids_given:
                 hits = [known.get(e.id.bytes) for e in req.events]
                 if any(hits):
-                    outcomes.append(_original_result(req, hits))
+                    outcomes.append(original_result(req, hits))
                     continue
             fold = folds.get(cid)
             current = fold.version if fold is not None else 0
-            mismatch = _check_expected(cid, req.expected, current)
+            mismatch = version_conflict(cid, req.expected, current)
             if mismatch is not None:
                 outcomes.append(mismatch)
                 continue
@@ -475,48 +471,6 @@ def _lookup_ids(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple
         for id_bytes, cid, version, position in conn.execute(sql, chunk):
             known[id_bytes] = (cid, version, position)
     return known
-
-
-def _original_result(
-    req: AppendRequest, hits: list[tuple[str, int, int] | None]
-) -> AppendResult | DuplicateEventId:
-    """An append whose ids are already stored: the original result if every id is stored in
-    this conversation at consecutive versions in this order, else a conflict."""
-    first = hits[0]
-    ok = first is not None and all(
-        hit is not None and hit[0] == req.conversation_id and hit[1] == first[1] + i
-        for i, hit in enumerate(hits)
-    )
-    if ok:
-        assert first is not None
-        return AppendResult(
-            conversation_id=req.conversation_id,
-            version=first[1] + len(hits) - 1,
-            positions=tuple(hit[2] for hit in hits if hit is not None),
-            ids=tuple(e.id for e in req.events),
-        )
-    for event, hit in zip(req.events, hits, strict=True):
-        if hit is not None:
-            return DuplicateEventId(
-                f"event id {event.id} is already stored in conversation {hit[0]!r} at version "
-                f"{hit[1]}; an idempotent retry must repeat the same events in the same place"
-            )
-    missing = next(e.id for e, hit in zip(req.events, hits, strict=True) if hit is None)
-    return DuplicateEventId(f"event id {missing} is not stored but others of this append are")
-
-
-def _check_expected(
-    cid: str, expected: ExpectedVersion | int, current: int
-) -> WrongExpectedVersion | None:
-    if expected is ANY:
-        return None
-    if expected is NO_CONVERSATION:
-        ok = current == 0
-    elif expected is EXISTS:
-        ok = current > 0
-    else:
-        ok = current == expected
-    return None if ok else WrongExpectedVersion(cid, expected, current)
 
 
 def _summary_row(f: Fold) -> tuple[Any, ...]:

@@ -152,10 +152,7 @@ def read_prices(path: str | os.PathLike[str]) -> PriceTable:
 
     :raises PriceTableError: if the file cannot be read or holds no priced model.
     """
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise PriceTableError(f"cannot read {path}: {exc.strerror or exc}") from None
+    raw = _read_file(path)
     return _usable(PriceTable.from_litellm_json(raw, source=str(path)), raw)[0]
 
 
@@ -175,11 +172,7 @@ def update_prices(
         cache cannot be written.
     """
     if path is not None:
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise PriceTableError(f"cannot read {path}: {exc.strerror or exc}") from None
-        source = str(path)
+        raw, source = _read_file(path), str(path)
     else:
         source = url or LITELLM_PRICES_URL
         raw = _fetch(source, timeout)
@@ -190,6 +183,13 @@ def update_prices(
     except OSError as exc:
         raise PriceTableError(f"cannot write the price cache {cached}: {exc}") from None
     return table, cached
+
+
+def _read_file(path: str | os.PathLike[str]) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise PriceTableError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _attempt(what: str, step: Callable[..., _T], *args: object) -> _T | None:
