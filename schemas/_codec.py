@@ -63,6 +63,18 @@ def encode(body: Body) -> bytes:
     return raw
 
 
+# What decoding raises, besides msgspec's own errors, for input that is not JSON text.
+_INPUT_ERRORS = (UnicodeDecodeError, UnicodeEncodeError, RecursionError)
+
+
+def _input_error(exc: Exception, raw: bytes | str, path: str) -> SchemaError:
+    if isinstance(exc, UnicodeEncodeError):  # a str holding a lone surrogate
+        return SchemaError(path, f"not encodable as UTF-8 at index {exc.start}")
+    if isinstance(exc, RecursionError):
+        return SchemaError(path, "JSON nested too deeply")
+    return SchemaError(path, f"invalid UTF-8 at byte {_bad_utf8_at(raw)}")
+
+
 def _bad_utf8_at(raw: bytes | str) -> int:
     """Offset of the first invalid UTF-8 byte in the document (msgspec's error counts from the
     start of the string token it was reading)."""
@@ -102,21 +114,15 @@ def decode(raw: bytes | str, *, path: str = "$") -> Body:
         slow: msgspec.ValidationError | None = exc
     except msgspec.DecodeError as exc:
         raise SchemaError(path, _lower(str(exc))) from None
-    except UnicodeDecodeError:
-        raise SchemaError(path, f"invalid UTF-8 at byte {_bad_utf8_at(raw)}") from None
-    except UnicodeEncodeError as exc:  # a str holding a lone surrogate
-        raise SchemaError(path, f"not encodable as UTF-8 at index {exc.start}") from None
-    except RecursionError:
-        raise SchemaError(path, "JSON nested too deeply") from None
+    except _INPUT_ERRORS as exc:
+        raise _input_error(exc, raw, path) from None
     else:
         slow = None
     if slow is not None:
         try:
             return _decode_slow(raw, slow, path)
-        except UnicodeDecodeError:
-            raise SchemaError(path, f"invalid UTF-8 at byte {_bad_utf8_at(raw)}") from None
-        except RecursionError:
-            raise SchemaError(path, "JSON nested too deeply") from None
+        except _INPUT_ERRORS as exc:
+            raise _input_error(exc, raw, path) from None
     if type(body) is Custom:
         return _typed_payload(body, path)
     return body
