@@ -4,6 +4,7 @@ and a fast path from stored bytes back to ``uuid.UUID``."""
 from __future__ import annotations
 
 import os
+import struct
 import threading
 from time import time_ns
 from uuid import UUID, SafeUUID
@@ -41,18 +42,31 @@ def _random_bytes(n: int) -> bytes:
 
 
 _new = object.__new__
-_set = object.__setattr__
+# The slot descriptors themselves: ``UUID.__setattr__`` refuses writes, and calling the
+# descriptor skips the attribute lookup ``object.__setattr__`` would do.
+_set_int = UUID.__dict__["int"].__set__
+_set_safe = UUID.__dict__["is_safe"].__set__
 _from_bytes = int.from_bytes
 _UNKNOWN = SafeUUID.unknown
+
+# UUIDv7 layout (RFC 9562), most significant bit first: 48-bit Unix milliseconds, version 7,
+# a 12-bit counter, variant 0b10, 62 random bits.
+_VERSION = 0x7 << 76
+_VARIANT = 0b10 << 62
+_COUNTER_ONE = 1 << 64
+
+
+def _uuid(value: int) -> UUID:
+    u = _new(UUID)
+    _set_int(u, value)
+    _set_safe(u, _UNKNOWN)
+    return u
 
 
 def uuid_from_bytes(raw: bytes) -> UUID:
     """``UUID(bytes=raw)`` without its argument parsing, which dominates reading ids back
     (1.4 us against 1.0 us here). Equality with ``UUID(bytes=...)`` is tested."""
-    value = _new(UUID)
-    _set(value, "int", _from_bytes(raw))
-    _set(value, "is_safe", _UNKNOWN)
-    return value
+    return _uuid(_from_bytes(raw))
 
 
 def uuid7s(count: int) -> list[UUID]:
@@ -69,15 +83,15 @@ def uuid7s(count: int) -> list[UUID]:
             _last_ms, _counter = ms, noise[0] & 0x3FF
         else:
             _counter += 1
-        for i in range(count):
+        # Everything but the random bits, for the current millisecond and counter; the
+        # counter is advanced by adding to it, so each id costs two integer operations.
+        high = (_last_ms << 80) | _VERSION | (_counter << 64) | _VARIANT
+        for rand in struct.unpack(f"<{count}Q", noise):
             if _counter > 0xFFF:  # counter exhausted: borrow the next millisecond
                 _last_ms, _counter = _last_ms + 1, 0
-            rand = _from_bytes(noise[8 * i : 8 * i + 8]) & 0x3FFF_FFFF_FFFF_FFFF
-            value = (_last_ms << 80) | (0x7 << 76) | (_counter << 64) | (0b10 << 62) | rand
-            ui = _new(UUID)
-            _set(ui, "int", value)
-            _set(ui, "is_safe", _UNKNOWN)
-            out.append(ui)
+                high = (_last_ms << 80) | _VERSION | _VARIANT
+            out.append(_uuid(high | (rand >> 2)))
             _counter += 1
+            high += _COUNTER_ONE
         _counter -= 1
     return out

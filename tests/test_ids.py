@@ -53,3 +53,15 @@ def test_forked_child_does_not_reuse_parent_randomness() -> None:
     # The low 62 bits are random: equal ones would mean the child reused the parent's pool.
     mask = (1 << 62) - 1
     assert int.from_bytes(child) & mask != int.from_bytes(parent) & mask
+
+
+def test_uuid7s_layout_counter_steps_by_one_and_every_random_bit_varies() -> None:
+    ids = [u.int for u in uuid7s(2000)]
+    for a, b in itertools.pairwise(ids):
+        ms_a, ms_b = a >> 80, b >> 80
+        counter_a, counter_b = (a >> 64) & 0xFFF, (b >> 64) & 0xFFF
+        # Same millisecond: the counter steps by one; a new millisecond restarts it.
+        assert (ms_b == ms_a and counter_b == counter_a + 1) or (ms_b > ms_a)
+    low = [u & ((1 << 62) - 1) for u in ids]
+    for bit in range(62):  # all 62 random bits are filled, none stuck at 0 or 1
+        assert len({(u >> bit) & 1 for u in low}) == 2
