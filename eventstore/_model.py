@@ -49,7 +49,7 @@ NO_CONVERSATION = ExpectedVersion.NO_CONVERSATION
 EXISTS = ExpectedVersion.EXISTS
 
 
-class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
+class AppendResult(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What one ``append`` stored: the conversation's new ``version`` and, per event, its
     global ``position`` and ``id``, in the order given."""
 

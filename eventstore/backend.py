@@ -30,7 +30,7 @@ from .errors import DuplicateEventId, IntegrityError, WrongExpectedVersion
 __all__ = ("AppendRequest", "Backend", "PreparedEvent", "original_result", "version_conflict")
 
 
-class PreparedEvent(msgspec.Struct, frozen=True):
+class PreparedEvent(msgspec.Struct, frozen=True, gc=False):
     """One validated event ready to store: ``data`` are the exact bytes to persist, ``body``
     their decoded form (for the summary fold)."""
 
@@ -40,7 +40,7 @@ class PreparedEvent(msgspec.Struct, frozen=True):
     body: Body
 
 
-class AppendRequest(msgspec.Struct, frozen=True, kw_only=True):
+class AppendRequest(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One validated ``append`` call. ``ids_given`` says the caller chose the ids, which makes
     the call idempotent on them."""
 
