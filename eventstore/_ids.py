@@ -47,6 +47,7 @@ _new = object.__new__
 _set_int = UUID.__dict__["int"].__set__
 _set_safe = UUID.__dict__["is_safe"].__set__
 _from_bytes = int.from_bytes
+_unpack = struct.unpack
 _UNKNOWN = SafeUUID.unknown
 
 # UUIDv7 layout (RFC 9562), most significant bit first: 48-bit Unix milliseconds, version 7,
@@ -86,7 +87,8 @@ def uuid7s(count: int) -> list[UUID]:
         # Everything but the random bits, for the current millisecond and counter; the
         # counter is advanced by adding to it, so each id costs two integer operations.
         high = (_last_ms << 80) | _VERSION | (_counter << 64) | _VARIANT
-        for rand in struct.unpack(f"<{count}Q", noise):
+        rands = (_from_bytes(noise),) if count == 1 else _unpack(f"<{count}Q", noise)
+        for rand in rands:
             if _counter > 0xFFF:  # counter exhausted: borrow the next millisecond
                 _last_ms, _counter = _last_ms + 1, 0
                 high = (_last_ms << 80) | _VERSION | _VARIANT
