@@ -561,7 +561,7 @@ def _lookup_ids(conn: sqlite3.Connection, ids: list[bytes]) -> dict[bytes, tuple
 def _blob(value: bytes) -> bytearray:
     """``value`` for binding as a BLOB. CPython's sqlite3 binds int, float, str and bytearray
     directly but looks every other type (bytes and None included) up in its adapter registry
-    first; for the three blobs of an event row that lookup cost more than this copy (insert
+    first; for the three blobs of an event row that lookup costs more than this copy (insert
     time per row 10.5 us with bytes, 7.6 us with bytearray, in memory, 1,000-row batches)."""
     return bytearray(value)
 
