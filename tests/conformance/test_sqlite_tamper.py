@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pytest
 
 import eventstore
+from schemas import UnknownEvent
 
-from .support import llm_call, note, said
+from .support import collect, llm_call, note, said
 
 pytestmark = pytest.mark.anyio
 
@@ -161,3 +162,58 @@ async def test_verify_on_an_untouched_file_is_clean(tamper: Tamper, sqlite_url: 
 
     assert report.ok
     assert (report.events, report.conversations) == (13, 3)
+
+
+# -- what the reads make of stored data that no append could have written -------------------
+
+UNDECODABLE = [
+    pytest.param("CAST('{not json' AS BLOB)", id="not-json"),
+    pytest.param('CAST(\'{"type":"custom"}\' AS BLOB)', id="invalid-body"),
+    pytest.param("X'7B22747970 65223A FF7D'".replace(" ", ""), id="invalid-utf8"),
+]
+
+
+@pytest.mark.parametrize("data", UNDECODABLE)
+async def test_reads_refuse_an_event_that_does_not_decode_naming_where_it_is_stored(
+    tamper: Tamper, sqlite_url: str, raw_sqlite: Callable[[], sqlite3.Connection], data: str
+) -> None:
+    tamper(f"UPDATE events SET data = {data} WHERE {_event('b', 2)}")
+    (position,) = (
+        raw_sqlite().execute(f"SELECT position FROM events WHERE {_event('b', 2)}").fetchone()
+    )
+
+    async with eventstore.connect(sqlite_url) as store:
+        reads = {
+            "read": lambda: collect(store.read("b")),
+            "read-desc": lambda: collect(store.read("b", direction="desc")),
+            "read_all": lambda: collect(store.read_all()),
+            "list_events": lambda: store.list_events("b"),
+        }
+        for name, read in reads.items():
+            with pytest.raises(eventstore.IntegrityError) as caught:
+                await read()
+            assert (caught.value.conversation_id, caught.value.version) == ("b", 2), name
+            assert str(caught.value).startswith(
+                f"stored event at position {position} ('b' version 2) does not decode: $.data"
+            ), name
+        # The events around it still read.
+        assert [e.version for e in await collect(store.read("b", to_version=1))] == [1]
+        assert [e.version for e in await collect(store.read("b", from_version=3))] == [3]
+
+
+async def test_reads_keep_a_stored_event_of_a_type_this_version_does_not_know(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    raw = b'{"type":"telepathy","strength":1e999,"payload":{"x":[1,2]}}'
+    tamper(f"UPDATE events SET data = X'{raw.hex()}' WHERE {_event('c', 3)}")
+
+    async with eventstore.connect(sqlite_url) as store:
+        by_read = (await collect(store.read("c")))[2]
+        by_read_all = [e for e in await collect(store.read_all()) if e.conversation_id == "c"][2]
+        by_listing = (await store.list_events("c")).items[2]
+
+    for event in (by_read, by_read_all, by_listing):
+        assert (event.conversation_id, event.version, event.type) == ("c", 3, "telepathy")
+        assert event.data == UnknownEvent("telepathy", raw)
+        assert event.raw == raw
+    assert by_read == by_read_all == by_listing
