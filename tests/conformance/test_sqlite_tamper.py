@@ -217,3 +217,20 @@ async def test_reads_keep_a_stored_event_of_a_type_this_version_does_not_know(
         assert event.data == UnknownEvent("telepathy", raw)
         assert event.raw == raw
     assert by_read == by_read_all == by_listing
+
+
+async def test_a_read_that_failed_leaves_no_stale_snapshot_behind(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    """The failed page's statement must not stay open on the reader connection while the
+    error is alive: later reads there would see the file as it was before the failure."""
+    tamper(f"UPDATE events SET data = CAST('{{not json' AS BLOB) WHERE {_event('b', 2)}")
+
+    async with eventstore.connect(sqlite_url, readers=1) as store:
+        with pytest.raises(eventstore.IntegrityError) as caught:
+            await collect(store.read("b"))
+        result = await store.append("d", [note("after the failure")])
+        later = await collect(store.read_all(from_position=result.positions[0]))
+        assert caught.value.version == 2  # the error, and so its traceback, is still alive
+
+    assert [(e.conversation_id, e.version) for e in later] == [("d", 1)]
