@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 import eventstore
+from eventstore import Direction
 from schemas import UnknownEvent
 
 from .support import collect, llm_call, note, said
@@ -16,6 +17,7 @@ from .support import collect, llm_call, note, said
 pytestmark = pytest.mark.anyio
 
 Tamper = Callable[..., None]
+RawSQLite = Callable[[], sqlite3.Connection]
 
 #: The history every case starts from: conversations "a" (5 events), "b" (3), "c" (4),
 #: appended interleaved so that their positions mix.
@@ -234,3 +236,36 @@ async def test_a_read_that_failed_leaves_no_stale_snapshot_behind(
         assert caught.value.version == 2  # the error, and so its traceback, is still alive
 
     assert [(e.conversation_id, e.version) for e in later] == [("d", 1)]
+
+
+@pytest.mark.parametrize(
+    ("bad", "direction", "yielded"),
+    [
+        pytest.param(1001, "asc", 1000, id="first-past-a-page"),
+        pytest.param(1000, "asc", 0, id="last-of-a-page"),
+        pytest.param(1200, "desc", 1000, id="desc-first-past-a-page"),
+        pytest.param(1201, "desc", 0, id="desc-last-of-a-page"),
+    ],
+)
+async def test_a_read_yields_the_pages_before_an_event_that_does_not_decode(
+    sqlite_url: str, raw_sqlite: RawSQLite, bad: int, direction: Direction, yielded: int
+) -> None:
+    """Reads go a page (1,000 events) at a time: every page before the bad event is yielded,
+    then the error; nothing of the page holding it."""
+    async with eventstore.connect(sqlite_url) as store:
+        await store.append("long", [note(i) for i in range(2200)])
+    conn = raw_sqlite()
+    conn.execute("DROP TRIGGER events_append_only_update")
+    conn.execute(f"UPDATE events SET data = CAST('{{not json' AS BLOB) WHERE {_event('long', bad)}")
+
+    got: list[int] = []
+    async with eventstore.connect(sqlite_url) as store:
+
+        async def read() -> None:
+            async for event in store.read("long", direction=direction):
+                got.append(event.version)
+
+        with pytest.raises(eventstore.IntegrityError) as caught:
+            await read()
+    assert caught.value.version == bad
+    assert len(got) == yielded
