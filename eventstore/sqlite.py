@@ -12,11 +12,10 @@ History is append-only in the database itself: triggers abort any UPDATE or DELE
 
 from __future__ import annotations
 
-import itertools
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -148,7 +147,7 @@ class SQLiteBackend:
         self._n_readers = max(1, readers)
         self._writer: Worker[sqlite3.Connection] | None = None
         self._readers: list[Worker[sqlite3.Connection]] = []
-        self._next_reader: Iterator[Worker[sqlite3.Connection]] = iter(())
+        self._in_flight: list[int] = []  # reads queued or running, per reader
         self._committed = anyio.Event()
         self._waiting = 0
 
@@ -172,7 +171,7 @@ class SQLiteBackend:
                 conn = self._connect(self.path)
                 conn.execute("PRAGMA query_only = ON")
                 self._readers.append(Worker(f"convlog-reader-{i}", conn, None, _close))
-        self._next_reader = itertools.cycle(self._readers)
+        self._in_flight = [0] * len(self._readers)
 
     async def aclose(self) -> None:
         # The writer first: it finishes every queued append before it stops.
@@ -338,8 +337,16 @@ class SQLiteBackend:
     # -- reads ---------------------------------------------------------------------------
 
     async def _read(self, fn: Any, *args: Any) -> Any:
-        reader = next(self._next_reader)
-        return await reader.call(fn, *args)
+        # The first reader with nothing in flight, else the least busy one: a task reading on
+        # its own keeps to one thread and one connection, whose page cache stays warm, while
+        # concurrent reads still spread over every reader.
+        in_flight = self._in_flight
+        i = in_flight.index(min(in_flight))
+        in_flight[i] += 1
+        try:
+            return await self._readers[i].call(fn, *args)
+        finally:
+            in_flight[i] -= 1
 
     async def read_page(
         self,
