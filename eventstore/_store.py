@@ -33,7 +33,7 @@ from ._model import (
 )
 from ._verify import verify
 from .backend import AppendRequest, Backend, PreparedEvent
-from .errors import ConversationNotFound, StoreClosed
+from .errors import ConversationNotFound, IntegrityError, StoreClosed
 from .sqlite import SQLiteBackend
 
 __all__ = ("Store", "connect")
@@ -206,10 +206,22 @@ class Store:
         if hi is not None:
             hi = _int(hi, "$.to_version", 0)
         while True:
-            page = await self._backend.read_page(conversation_id, lo, hi, direction, _READ_PAGE)
+            # One event more than a page tells whether anything follows, so a conversation
+            # that ends with a full page costs no extra round trip to the reader thread.
+            try:
+                page = await self._backend.read_page(
+                    conversation_id, lo, hi, direction, _READ_PAGE + 1
+                )
+            except IntegrityError:
+                # Perhaps the event past the page: yield the page's own events before the error.
+                page = await self._backend.read_page(conversation_id, lo, hi, direction, _READ_PAGE)
+                more = len(page) == _READ_PAGE
+            else:
+                more = len(page) > _READ_PAGE
+                del page[_READ_PAGE:]
             for event in page:
                 yield event
-            if len(page) < _READ_PAGE:
+            if not more:
                 return
             if direction == "asc":
                 lo = page[-1].version + 1

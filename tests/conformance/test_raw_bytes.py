@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 import eventstore
-from schemas import Custom, Messages, SchemaError, decode, encode
+from schemas import Custom, Messages, SchemaError, custom_registration, decode, encode
 
 from .support import all_events, collect, contents, llm_call, note, subscribed
 
@@ -186,3 +187,38 @@ async def test_append_raw_refuses_what_is_not_json_text(store: eventstore.Store)
             await store.append_raw("c", [bad])  # type: ignore[list-item]
         assert caught.value.path == "$.events[0]"
     assert await contents(store) == before
+
+
+class _Point(msgspec.Struct, frozen=True):
+    x: int
+    y: int
+
+
+async def test_reads_decode_custom_payloads_by_the_registration_in_force(
+    store: eventstore.Store,
+) -> None:
+    raw = b'{"type":"custom","event_type":"test.point","payload":{"x":1,"y":2}}'
+    await store.append_raw("c", [raw, raw])
+
+    with custom_registration("test.point", _Point):
+        registered = [*await collect(store.read("c")), *await all_events(store)]
+    unregistered = [*await collect(store.read("c")), *await all_events(store)]
+
+    assert {e.data for e in registered} == {Custom(event_type="test.point", payload=_Point(1, 2))}
+    assert [e.data for e in unregistered] == [Custom("test.point", {"x": 1, "y": 2})] * 4
+    assert {e.raw for e in registered + unregistered} == {raw}
+
+
+async def test_a_stored_payload_the_registered_type_refuses_is_an_integrity_error(
+    store: eventstore.Store,
+) -> None:
+    """Stored while unregistered, read under a registration that does not accept it."""
+    await store.append_raw(
+        "c", [b'{"type":"custom","event_type":"test.point","payload":{"x":"one","y":2}}']
+    )
+
+    with custom_registration("test.point", _Point):
+        for read in (store.read("c"), store.read_all()):
+            with pytest.raises(eventstore.IntegrityError, match=r"\$\.data\.payload\.x") as caught:
+                await collect(read)
+            assert (caught.value.conversation_id, caught.value.version) == ("c", 1)

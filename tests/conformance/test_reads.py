@@ -54,6 +54,19 @@ async def test_read_yields_every_event_of_a_long_conversation(store: eventstore.
     assert [e.data for e in desc[:2]] == [note(2499), note(2498)]
 
 
+@pytest.mark.parametrize("length", [999, 1000, 1001, 2000])
+async def test_read_of_a_conversation_around_the_page_size_yields_each_event_once(
+    store: eventstore.Store, length: int
+) -> None:
+    await store.append("c", [note(i) for i in range(length)])
+
+    assert _versions(await collect(store.read("c"))) == list(range(1, length + 1))
+    assert _versions(await collect(store.read("c", direction="desc"))) == list(range(length, 0, -1))
+    assert _versions(await collect(store.read("c", from_version=2, to_version=length - 1))) == list(
+        range(2, length)
+    )
+
+
 async def test_versions_and_positions_beyond_any_stored_one_read_nothing(
     store: eventstore.Store,
 ) -> None:

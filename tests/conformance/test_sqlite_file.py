@@ -3,9 +3,11 @@ database (not only by the API), the exact bytes in the ``data`` column, URLs and
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 import eventstore
 from eventstore import StoreError
+from eventstore.sqlite import SQLiteBackend
 
 from .support import all_events, contents, note
 
@@ -159,3 +162,27 @@ async def test_a_file_that_is_not_a_convlog_store_is_refused_with_a_store_error(
     with pytest.raises(StoreError):
         async with eventstore.connect(sqlite_url):
             pass
+
+
+def _thread_name(conn: sqlite3.Connection, barrier: threading.Barrier | None = None) -> str:
+    if barrier is not None:
+        barrier.wait(timeout=10)
+    return threading.current_thread().name
+
+
+async def test_a_lone_reader_keeps_to_one_reader_thread_and_concurrent_reads_spread(
+    sqlite_file: Path,
+) -> None:
+    """Reads go to the first reader with nothing in flight: one task reading on its own keeps
+    one connection's page cache warm; reads that overlap run on different threads."""
+    backend = SQLiteBackend(str(sqlite_file), readers=3)
+    await backend.open()
+    try:
+        alone = [await backend._read(_thread_name) for _ in range(4)]
+        barrier = threading.Barrier(3)  # passes only if all three run at once
+        together = await asyncio.gather(*(backend._read(_thread_name, barrier) for _ in range(3)))
+    finally:
+        await backend.aclose()
+
+    assert alone == ["convlog-reader-0"] * 4
+    assert sorted(together) == [f"convlog-reader-{i}" for i in range(3)]

@@ -9,12 +9,15 @@ from collections.abc import Callable
 import pytest
 
 import eventstore
+from eventstore import Direction
+from schemas import UnknownEvent
 
-from .support import llm_call, note, said
+from .support import collect, llm_call, note, said
 
 pytestmark = pytest.mark.anyio
 
 Tamper = Callable[..., None]
+RawSQLite = Callable[[], sqlite3.Connection]
 
 #: The history every case starts from: conversations "a" (5 events), "b" (3), "c" (4),
 #: appended interleaved so that their positions mix.
@@ -161,3 +164,108 @@ async def test_verify_on_an_untouched_file_is_clean(tamper: Tamper, sqlite_url: 
 
     assert report.ok
     assert (report.events, report.conversations) == (13, 3)
+
+
+# -- what the reads make of stored data that no append could have written -------------------
+
+UNDECODABLE = [
+    pytest.param("CAST('{not json' AS BLOB)", id="not-json"),
+    pytest.param('CAST(\'{"type":"custom"}\' AS BLOB)', id="invalid-body"),
+    pytest.param("X'7B22747970 65223A FF7D'".replace(" ", ""), id="invalid-utf8"),
+]
+
+
+@pytest.mark.parametrize("data", UNDECODABLE)
+async def test_reads_refuse_an_event_that_does_not_decode_naming_where_it_is_stored(
+    tamper: Tamper, sqlite_url: str, raw_sqlite: Callable[[], sqlite3.Connection], data: str
+) -> None:
+    tamper(f"UPDATE events SET data = {data} WHERE {_event('b', 2)}")
+    (position,) = (
+        raw_sqlite().execute(f"SELECT position FROM events WHERE {_event('b', 2)}").fetchone()
+    )
+
+    async with eventstore.connect(sqlite_url) as store:
+        reads = {
+            "read": lambda: collect(store.read("b")),
+            "read-desc": lambda: collect(store.read("b", direction="desc")),
+            "read_all": lambda: collect(store.read_all()),
+            "list_events": lambda: store.list_events("b"),
+        }
+        for name, read in reads.items():
+            with pytest.raises(eventstore.IntegrityError) as caught:
+                await read()
+            assert (caught.value.conversation_id, caught.value.version) == ("b", 2), name
+            assert str(caught.value).startswith(
+                f"stored event at position {position} ('b' version 2) does not decode: $.data"
+            ), name
+        # The events around it still read.
+        assert [e.version for e in await collect(store.read("b", to_version=1))] == [1]
+        assert [e.version for e in await collect(store.read("b", from_version=3))] == [3]
+
+
+async def test_reads_keep_a_stored_event_of_a_type_this_version_does_not_know(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    raw = b'{"type":"telepathy","strength":1e999,"payload":{"x":[1,2]}}'
+    tamper(f"UPDATE events SET data = X'{raw.hex()}' WHERE {_event('c', 3)}")
+
+    async with eventstore.connect(sqlite_url) as store:
+        by_read = (await collect(store.read("c")))[2]
+        by_read_all = [e for e in await collect(store.read_all()) if e.conversation_id == "c"][2]
+        by_listing = (await store.list_events("c")).items[2]
+
+    for event in (by_read, by_read_all, by_listing):
+        assert (event.conversation_id, event.version, event.type) == ("c", 3, "telepathy")
+        assert event.data == UnknownEvent("telepathy", raw)
+        assert event.raw == raw
+    assert by_read == by_read_all == by_listing
+
+
+async def test_a_read_that_failed_leaves_no_stale_snapshot_behind(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    """The failed page's statement must not stay open on the reader connection while the
+    error is alive: later reads there would see the file as it was before the failure."""
+    tamper(f"UPDATE events SET data = CAST('{{not json' AS BLOB) WHERE {_event('b', 2)}")
+
+    async with eventstore.connect(sqlite_url, readers=1) as store:
+        with pytest.raises(eventstore.IntegrityError) as caught:
+            await collect(store.read("b"))
+        result = await store.append("d", [note("after the failure")])
+        later = await collect(store.read_all(from_position=result.positions[0]))
+        assert caught.value.version == 2  # the error, and so its traceback, is still alive
+
+    assert [(e.conversation_id, e.version) for e in later] == [("d", 1)]
+
+
+@pytest.mark.parametrize(
+    ("bad", "direction", "yielded"),
+    [
+        pytest.param(1001, "asc", 1000, id="first-past-a-page"),
+        pytest.param(1000, "asc", 0, id="last-of-a-page"),
+        pytest.param(1200, "desc", 1000, id="desc-first-past-a-page"),
+        pytest.param(1201, "desc", 0, id="desc-last-of-a-page"),
+    ],
+)
+async def test_a_read_yields_the_pages_before_an_event_that_does_not_decode(
+    sqlite_url: str, raw_sqlite: RawSQLite, bad: int, direction: Direction, yielded: int
+) -> None:
+    """Reads go a page (1,000 events) at a time: every page before the bad event is yielded,
+    then the error; nothing of the page holding it."""
+    async with eventstore.connect(sqlite_url) as store:
+        await store.append("long", [note(i) for i in range(2200)])
+    conn = raw_sqlite()
+    conn.execute("DROP TRIGGER events_append_only_update")
+    conn.execute(f"UPDATE events SET data = CAST('{{not json' AS BLOB) WHERE {_event('long', bad)}")
+
+    got: list[int] = []
+    async with eventstore.connect(sqlite_url) as store:
+
+        async def read() -> None:
+            async for event in store.read("long", direction=direction):
+                got.append(event.version)
+
+        with pytest.raises(eventstore.IntegrityError) as caught:
+            await read()
+    assert caught.value.version == bad
+    assert len(got) == yielded
