@@ -12,6 +12,7 @@ History is append-only in the database itself: triggers abort any UPDATE or DELE
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import time
@@ -415,7 +416,10 @@ class SQLiteBackend:
         return events
 
     async def read_all_page(self, from_position: int, limit: int) -> list[StoredEvent]:
-        sql = f"SELECT {_EVENT_COLS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
+        sql = (
+            f"SELECT {_PAGE_COLS}, conversation_id FROM events WHERE position >= ? "
+            "ORDER BY position LIMIT ?"
+        )
         events: list[StoredEvent] = await self._read(_query_events, sql, (from_position, limit))
         return events
 
@@ -664,47 +668,28 @@ def _to_event(row: Sequence[Any], moments: dict[int, datetime] | None = None) ->
 def _query_page(
     conn: sqlite3.Connection, sql: str, args: Sequence[Any], cid: str
 ) -> list[StoredEvent]:
-    """Rows of ``_PAGE_COLS``, all of conversation ``cid``, as ``StoredEvent``s: what
-    ``_to_event`` makes of each, with the per-row work hoisted out of the loop (the hot path
+    """Rows of ``_PAGE_COLS``, all of conversation ``cid``, as ``StoredEvent``s (the hot path
     of ``Store.read``)."""
     rows = conn.execute(sql, args).fetchall()
+    return _page_events(rows, itertools.repeat(cid, len(rows)))
+
+
+def _query_events(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[StoredEvent]:
+    """Rows of ``_PAGE_COLS`` followed by ``conversation_id`` as ``StoredEvent``s."""
+    rows = conn.execute(sql, args).fetchall()
+    return _page_events(rows, [row[8] for row in rows])
+
+
+def _page_events(rows: list[Any], cids: Iterable[str]) -> list[StoredEvent]:
+    """What ``_to_event`` makes of each row (``_PAGE_COLS`` first), with the per-row work
+    hoisted out of the loop; ``cids`` gives each row's conversation."""
     ids = _uuids(rows, 2)
     moments: dict[int, datetime] = {}
     out: list[StoredEvent] = []
     append = out.append
-    for (position, version, _, recorded_at, session_id, turn_id, harness, data), id in zip(
-        rows, ids, strict=True
-    ):
-        try:
-            body = _decode_event(data)
-        except Exception:  # schemas.decode tells what it is: a body, or the error to raise
-            body = _decode(data, position, cid, version)
-        else:
-            if type(body) is Custom:
-                body = _decode(data, position, cid, version)
-        moment = moments.get(recorded_at)
-        if moment is None:
-            moment = moments[recorded_at] = from_us(recorded_at)
-        append(
-            StoredEvent(
-                id=id, conversation_id=cid, version=version, position=position,
-                recorded_at=moment, data=body, raw=data, session_id=session_id,
-                turn_id=turn_id, harness=harness,
-            )
-        )  # fmt: skip
-    return out
-
-
-def _query_events(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[StoredEvent]:
-    """Rows of ``_EVENT_COLS`` as ``StoredEvent``s, like ``_query_page``."""
-    rows = conn.execute(sql, args).fetchall()
-    ids = _uuids(rows, 3)
-    moments: dict[int, datetime] = {}
-    out: list[StoredEvent] = []
-    append = out.append
-    for (position, cid, version, _, recorded_at, session_id, turn_id, harness, data), id in zip(
-        rows, ids, strict=True
-    ):
+    for row, id, cid in zip(rows, ids, cids, strict=True):
+        # A full slice of an 8-tuple is the tuple itself: no copy on the read() path.
+        position, version, _, recorded_at, session_id, turn_id, harness, data = row[:8]
         try:
             body = _decode_event(data)
         except Exception:  # schemas.decode tells what it is: a body, or the error to raise
