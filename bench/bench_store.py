@@ -1,7 +1,7 @@
 """Store throughput and latency, each figure next to raw ``sqlite3`` doing the same work in the
 same run, on the same disk, with the same table layout and ``synchronous=FULL``.
 
-    python bench/bench_store.py            # full run (about 2 minutes on 2 cores)
+    python bench/bench_store.py            # full run (3-4 minutes on 2 cores)
     python bench/bench_store.py --quick    # smaller sizes, for a smoke check
     python bench/bench_store.py --json     # machine-readable
 
