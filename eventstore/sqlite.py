@@ -25,7 +25,7 @@ from uuid import UUID
 import anyio
 import msgspec
 
-from schemas import Body, Custom, Event, SchemaError, StoredEvent, decode
+from schemas import Body, SchemaError, StoredEvent, decode
 
 from ._chain import GENESIS, link
 from ._fold import Fold, from_us
@@ -608,23 +608,20 @@ def _fold_from_row(row: Sequence[Any]) -> Fold:
     return f
 
 
-# The typed decode ``schemas.decode`` starts with. Page reads call it directly and hand each
-# document it fails on, and each ``Custom`` (whose payload may be registered), to
-# ``schemas.decode``: the same bodies and the same errors, without two Python calls per event.
-_decode_event = msgspec.json.Decoder(Event).decode
-
-
 def _decode(data: bytes, position: int, cid: str, version: int) -> Body:
     """The body of a stored event, or :class:`IntegrityError` naming where it is stored."""
     try:
         return decode(data, path="$.data")
     except SchemaError as exc:
-        raise IntegrityError(
-            f"stored event at position {position} ({cid!r} version {version}) does not "
-            f"decode: {exc}",
-            cid,
-            version,
-        ) from None
+        raise _undecodable(exc, position, cid, version) from None
+
+
+def _undecodable(exc: SchemaError, position: int, cid: str, version: int) -> IntegrityError:
+    return IntegrityError(
+        f"stored event at position {position} ({cid!r} version {version}) does not decode: {exc}",
+        cid,
+        version,
+    )
 
 
 _UUID_LIST = list[UUID]
@@ -691,12 +688,9 @@ def _page_events(rows: list[Any], cids: Iterable[str]) -> list[StoredEvent]:
         # A full slice of an 8-tuple is the tuple itself: no copy on the read() path.
         position, version, _, recorded_at, session_id, turn_id, harness, data = row[:8]
         try:
-            body = _decode_event(data)
-        except Exception:  # schemas.decode tells what it is: a body, or the error to raise
-            body = _decode(data, position, cid, version)
-        else:
-            if type(body) is Custom:
-                body = _decode(data, position, cid, version)
+            body = decode(data, path="$.data")
+        except SchemaError as exc:
+            raise _undecodable(exc, position, cid, version) from None
         moment = moments.get(recorded_at)
         if moment is None:
             moment = moments[recorded_at] = from_us(recorded_at)

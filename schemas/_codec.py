@@ -31,9 +31,6 @@ def _enc_hook(obj: Any) -> Any:
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
-# The fast path of ``decode``. The SQLite store's page reads run this same typed decode
-# themselves and call ``decode`` only for the documents it fails on or that are ``Custom``: for
-# anything else, what ``decode`` returns must stay exactly what ``_decoder.decode(raw)`` returns.
 _decoder = msgspec.json.Decoder(Event)
 _any_decoder = msgspec.json.Decoder()
 
