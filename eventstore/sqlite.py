@@ -285,11 +285,11 @@ class SQLiteBackend:
     ) -> list[Any]:
         now = time.time_ns() // 1000
         folds = heads.folds
-        missing = {r.conversation_id for r in requests} - folds.keys()
-        if missing:
+        cids = {r.conversation_id for r in requests}
+        if missing := cids - folds.keys():
             folds.update(_load_folds(conn, missing))
         # Conversations with a summary row before this transaction: updated, not inserted.
-        existing = {r.conversation_id for r in requests} & folds.keys()
+        existing = cids & folds.keys()
         known = _lookup_ids(conn, [e.id.bytes for r in requests if r.ids_given for e in r.events])
         if heads.position is None:
             heads.position = _query_head(conn)
@@ -355,19 +355,13 @@ class SQLiteBackend:
         new = [_summary_row(f) for cid, f in touched.items() if cid not in existing]
         if new:
             conn.executemany(_INSERT_SUMMARY, new)
-        updates: list[tuple[Any, ...]] = []
-        updates_bare: list[tuple[Any, ...]] = []
+        updates: dict[str, list[tuple[Any, ...]]] = {}
         for cid, f in touched.items():
-            if cid not in existing:
-                continue
-            if f.title is None and f.parent_id is None:
-                updates_bare.append((*_summary_row(f, titled=False)[1:], cid))
-            else:
-                updates.append((*_summary_row(f)[1:], cid))
-        if updates_bare:
-            conn.executemany(_UPDATE_SUMMARY_BARE, updates_bare)
-        if updates:
-            conn.executemany(_UPDATE_SUMMARY, updates)
+            if cid in existing:
+                sql, params = _summary_update(f)
+                updates.setdefault(sql, []).append(params)
+        for sql, rows in updates.items():
+            conn.executemany(sql, rows)
         heads.position = position
         heads.remember(touched)
         return outcomes
@@ -583,18 +577,23 @@ def _blob(value: bytes) -> bytearray:
     return bytearray(value)
 
 
-def _summary_row(f: Fold, *, titled: bool = True) -> tuple[Any, ...]:
-    """The summary columns in ``_SUMMARY_COLS`` order; without title and parent_id if not
-    ``titled`` (for ``_UPDATE_SUMMARY_BARE``)."""
-    head = (
+def _summary_row(f: Fold) -> tuple[Any, ...]:
+    """The summary columns in ``_SUMMARY_COLS`` order."""
+    return (
         f.conversation_id, f.version, f.created_at_us, f.updated_at_us, f.last_position,
-        _blob(f.head_hash),
+        _blob(f.head_hash), f.title, f.parent_id, f.calls, f.unpriced_calls, f.prompt_tokens,
+        f.completion_tokens, f.prompt_cached_tokens, f.prompt_cache_creation_tokens,
+        f.completion_reasoning_tokens, str(f.cost_usd),
     )  # fmt: skip
-    tail = (
-        f.calls, f.unpriced_calls, f.prompt_tokens, f.completion_tokens, f.prompt_cached_tokens,
-        f.prompt_cache_creation_tokens, f.completion_reasoning_tokens, str(f.cost_usd),
-    )  # fmt: skip
-    return (*head, f.title, f.parent_id, *tail) if titled else (*head, *tail)
+
+
+def _summary_update(f: Fold) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE that stores ``f`` and its parameters; without a title and a parent, the one
+    that writes their NULLs as literals (see ``_blob``)."""
+    row = _summary_row(f)
+    if f.title is None and f.parent_id is None:
+        return _UPDATE_SUMMARY_BARE, (*row[1:6], *row[8:], f.conversation_id)
+    return _UPDATE_SUMMARY, (*row[1:], f.conversation_id)
 
 
 def _fold_from_row(row: Sequence[Any]) -> Fold:
