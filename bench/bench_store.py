@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import eventstore
+from eventstore._ids import uuid7s
 from eventstore.sqlite import _DDL, _INSERT_EVENT
 from schemas import Message, Messages, UsageRecord, encode
 
@@ -72,15 +73,17 @@ def raw_db(path: Path) -> sqlite3.Connection:
 
 def raw_rows(n: int, conversations: int, per: int = 1) -> list[tuple[Any, ...]]:
     """The rows our store writes for the same events (``per`` consecutive events share a
-    conversation)."""
+    conversation). Ids are UUIDv7s, as the store makes them: time-ordered ids land at the end
+    of the id index, where random ones would dirty a page of it per row."""
     versions: dict[str, int] = {}
+    ids = uuid7s(n)
     rows = []
     for i in range(n):
         cid = f"conv-{(i // per) % conversations}"
         data = encode(BODIES[i % len(BODIES)])
         versions[cid] = versions.get(cid, 0) + 1
         rows.append(
-            (i + 1, cid, versions[cid], os.urandom(16), "messages", time.time_ns() // 1000,
+            (i + 1, cid, versions[cid], ids[i].bytes, "messages", time.time_ns() // 1000,
              None, None, None, data, os.urandom(32))
         )  # fmt: skip
     return rows
