@@ -78,12 +78,23 @@ class Fold:
     def apply(
         self, body: Body, *, version: int, position: int, recorded_at_us: int, hash: bytes
     ) -> None:
+        """Fold one event: its body (:meth:`add`) and its place (:meth:`advance`)."""
+        self.add(body)
+        self.advance(version, position, recorded_at_us, hash)
+
+    def advance(self, version: int, position: int, recorded_at_us: int, hash: bytes) -> None:
+        """Record where the conversation's head now is. Only the last of several events
+        appended together matters, so an append of many calls this once, after :meth:`add`
+        for each body."""
         if self.version == 0:
             self.created_at_us = recorded_at_us
         self.version = version
         self.updated_at_us = recorded_at_us
         self.last_position = position
         self.head_hash = hash
+
+    def add(self, body: Body) -> None:
+        """Fold the content of one event body: messages, usage totals, title and parent."""
         kind = type(body)
         if kind is Messages:
             assert isinstance(body, Messages)
