@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -41,36 +42,22 @@ def test_known_answers() -> None:
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
 
 
-@given(
-    prev=st.binary(min_size=32, max_size=32),
-    conversation_id=texts,
-    version=st.integers(1, 2**63 - 1),
-    event_id=st.binary(min_size=16, max_size=16),
-    recorded_at_us=st.integers(0, 2**62),
-    session_id=st.none() | texts,
-    turn_id=st.none() | texts,
-    harness=st.none() | texts,
-    data=st.binary(max_size=200),
+envelopes = st.tuples(
+    st.binary(min_size=32, max_size=32),  # prev
+    texts,  # conversation id
+    st.integers(1, 2**63 - 1),  # version
+    st.binary(min_size=16, max_size=16),  # event id
+    st.integers(0, 2**62),  # recorded_at, microseconds
+    st.none() | texts,  # session id
+    st.none() | texts,  # turn id
+    st.none() | texts,  # harness
+    st.binary(max_size=200),  # data
 )
-def test_link_is_the_documented_framing(
-    prev: bytes,
-    conversation_id: str,
-    version: int,
-    event_id: bytes,
-    recorded_at_us: int,
-    session_id: str | None,
-    turn_id: str | None,
-    harness: str | None,
-    data: bytes,
-) -> None:
-    header = json.dumps(
-        [conversation_id, version, event_id.hex(), recorded_at_us, session_id, turn_id, harness],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
-    expected = hashlib.sha256(prev + header + b"\n" + data).digest()
-    assert (
-        link(prev, conversation_id, version, event_id, recorded_at_us, session_id, turn_id,
-             harness, data)
-        == expected
-    )  # fmt: skip
+
+
+@given(envelopes)
+def test_link_is_the_documented_framing(args: tuple[Any, ...]) -> None:
+    prev, *header_fields, data = args
+    header_fields[2] = header_fields[2].hex()  # the event id, as hex
+    header = json.dumps(header_fields, separators=(",", ":"), ensure_ascii=False).encode()
+    assert link(*args) == hashlib.sha256(prev + header + b"\n" + data).digest()
