@@ -43,3 +43,25 @@ async def test_every_store_scenario_runs_at_toy_sizes(
     rows = bench_store.raw_rows(100, 10)
     assert bench_store.raw_executemany(tmp_path, rows, per_txn=50) > 0
     assert bench_store.raw_per_row(tmp_path, rows[:5]) > 0
+
+
+def test_judge_applies_each_target(bench_store: ModuleType) -> None:
+    def results(rate: float, ratio: float, p50: list[float], peak: list[float]) -> dict:
+        rates = {k: {"events_per_s": rate, "ratio": ratio} for k in bench_store.RATES}
+        return {
+            **rates,
+            "e_list_conversations": [{"p50_ms": p} for p in p50],
+            "f_read_memory": [{"peak_kib": k} for k in peak],
+        }
+
+    good = bench_store.judge(results(300_000, 0.8, [0.3, 0.5, 0.8], [3000, 3100]))
+    assert all(good.values())
+    # (b) and (c) have no rate target, (d) has no ratio target.
+    slow = bench_store.judge(results(30_000, 0.8, [0.3], [3000]))
+    assert slow == {**good, "a_concurrent_50_tasks": False, "d_read_1000_typed": False}
+    low = bench_store.judge(results(300_000, 0.45, [0.3], [3000]))
+    assert [k for k, v in low.items() if not v] == ["b_sequential", "c_batches_of_1000"]
+    assert not bench_store.judge(results(300_000, 0.8, [1.0, 2.5], [3000]))["e_list_conversations"]
+    growing = results(300_000, 0.8, [0.2, 0.7], [3000, 31000])
+    assert not bench_store.judge(growing)["e_list_conversations"]
+    assert not bench_store.judge(growing)["f_read_memory"]
