@@ -65,3 +65,10 @@ def test_judge_applies_each_target(bench_store: ModuleType) -> None:
     growing = results(300_000, 0.8, [0.2, 0.7], [3000, 31000])
     assert not bench_store.judge(growing)["e_list_conversations"]
     assert not bench_store.judge(growing)["f_read_memory"]
+
+
+def test_raw_rows_carry_time_ordered_ids_like_the_store(bench_store: ModuleType) -> None:
+    # Random ids would dirty a page of the id index per row and flatter the store's ratios.
+    ids = [row[3] for row in bench_store.raw_rows(500, 10)]
+    assert ids == sorted(ids)
+    assert all(len(i) == 16 and i[6] >> 4 == 7 for i in ids)  # UUIDv7
