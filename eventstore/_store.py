@@ -9,9 +9,9 @@ backends.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
@@ -37,6 +37,8 @@ from .errors import ConversationNotFound, IntegrityError, StoreClosed
 from .sqlite import SQLiteBackend
 
 __all__ = ("Store", "connect")
+
+T = TypeVar("T")
 
 MAX_LIMIT = 1000
 MAX_INT = (1 << 63) - 1
@@ -255,14 +257,10 @@ class Store:
         if cursor is not None:
             key = decode_cursor(cursor, query)
             lo, hi = (key + 1, None) if direction == "asc" else (1, key - 1)
-        # One row more than asked tells whether another page exists: the last page has no cursor.
         items = await self._backend.read_page(
             conversation_id, lo, hi, direction, limit + 1, type_filter
         )
-        if len(items) <= limit:
-            return Page(items)
-        del items[limit:]
-        return Page(items, encode_cursor(query, items[-1].version))
+        return _page(items, limit, query, lambda event: event.version)
 
     async def list_conversations(
         self, *, limit: int = 50, cursor: str | None = None, direction: Direction = "desc"
@@ -274,10 +272,7 @@ class Store:
         query = ["conversations", direction]
         after = None if cursor is None else decode_cursor(cursor, query)
         items = await self._backend.conversations_page(after, direction, limit + 1)
-        if len(items) <= limit:
-            return Page(items)
-        del items[limit:]
-        return Page(items, encode_cursor(query, items[-1].last_position))
+        return _page(items, limit, query, lambda summary: summary.last_position)
 
     async def get_conversation(self, conversation_id: str) -> ConversationSummary:
         """The conversation's summary.
@@ -456,6 +451,15 @@ def _int(value: Any, path: str, minimum: int) -> int:
     if type(value) is not int or value < minimum:
         raise SchemaError(path, f"expected an int >= {minimum}, got {value!r}")
     return min(value, MAX_INT)
+
+
+def _page(items: list[T], limit: int, query: list[Any], key: Callable[[T], int]) -> Page[T]:
+    """A page of ``items``, fetched with one row more than ``limit`` to tell whether another
+    page exists: only then does it get a cursor, resuming after ``key`` of its last item."""
+    if len(items) <= limit:
+        return Page(items)
+    del items[limit:]
+    return Page(items, encode_cursor(query, key(items[-1])))
 
 
 def _clamp(limit: Any) -> int:

@@ -27,9 +27,9 @@ __all__ = ("verify",)
 _PAGE = 1000
 
 
-class _Problem(Exception):
-    def __init__(self, problem: str, conversation_id: str | None, version: int | None) -> None:
-        self.problem, self.conversation_id, self.version = problem, conversation_id, version
+class _Problem(IntegrityError):
+    """The first problem found: ends the walk and becomes the report (an ``IntegrityError``
+    raised by the backend itself still propagates)."""
 
 
 async def verify(backend: Backend) -> VerifyReport:
@@ -43,7 +43,7 @@ async def verify(backend: Backend) -> VerifyReport:
         return VerifyReport(
             events=counts["events"],
             conversations=counts["conversations"],
-            problem=p.problem,
+            problem=str(p),
             conversation_id=p.conversation_id,
             version=p.version,
         )

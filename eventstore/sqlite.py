@@ -25,7 +25,7 @@ from uuid import UUID
 import anyio
 import msgspec
 
-from schemas import Body, SchemaError, StoredEvent, decode
+from schemas import SchemaError, StoredEvent, decode
 
 from ._chain import GENESIS, link
 from ._fold import Fold, from_us
@@ -96,11 +96,10 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS convlog_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
-_EVENT_COLS = (
-    "position, conversation_id, version, id, recorded_at, session_id, turn_id, harness, data"
-)
 # A page of one conversation: its id is the one asked for, not fetched again (a str per row).
 _PAGE_COLS = "position, version, id, recorded_at, session_id, turn_id, harness, data"
+# Events of any conversation: the same columns, then the conversation.
+_EVENT_COLS = f"{_PAGE_COLS}, conversation_id"
 _INSERT_EVENT = (
     "INSERT INTO events (position, conversation_id, version, id, type, recorded_at, "
     "session_id, turn_id, harness, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -409,10 +408,7 @@ class SQLiteBackend:
         return events
 
     async def read_all_page(self, from_position: int, limit: int) -> list[StoredEvent]:
-        sql = (
-            f"SELECT {_PAGE_COLS}, conversation_id FROM events WHERE position >= ? "
-            "ORDER BY position LIMIT ?"
-        )
+        sql = f"SELECT {_EVENT_COLS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
         events: list[StoredEvent] = await self._read(_query_events, sql, (from_position, limit))
         return events
 
@@ -606,14 +602,6 @@ def _fold_from_row(row: Sequence[Any]) -> Fold:
     return f
 
 
-def _decode(data: bytes, position: int, cid: str, version: int) -> Body:
-    """The body of a stored event, or :class:`IntegrityError` naming where it is stored."""
-    try:
-        return decode(data, path="$.data")
-    except SchemaError as exc:
-        raise _undecodable(exc, position, cid, version) from None
-
-
 def _undecodable(exc: SchemaError, position: int, cid: str, version: int) -> IntegrityError:
     return IntegrityError(
         f"stored event at position {position} ({cid!r} version {version}) does not decode: {exc}",
@@ -636,28 +624,9 @@ def _uuids(rows: list[Any], column: int) -> list[UUID]:
         return [uuid_from_bytes(id_bytes) for id_bytes in raw]
 
 
-def _to_event(row: Sequence[Any], moments: dict[int, datetime] | None = None) -> StoredEvent:
-    """A stored row as a ``StoredEvent``. ``moments`` caches timestamps across a page: events
-    committed together share their ``recorded_at``."""
-    position, cid, version, id_bytes, recorded_at, session_id, turn_id, harness, data = row[:9]
-    body = _decode(data, position, cid, version)
-    cached = None if moments is None else moments.get(recorded_at)
-    if cached is None:
-        cached = from_us(recorded_at)
-        if moments is not None:
-            moments[recorded_at] = cached
-    return StoredEvent(
-        id=uuid_from_bytes(id_bytes),
-        conversation_id=cid,
-        version=version,
-        position=position,
-        recorded_at=cached,
-        data=body,
-        raw=data,
-        session_id=session_id,
-        turn_id=turn_id,
-        harness=harness,
-    )
+def _to_event(row: Sequence[Any]) -> StoredEvent:
+    """One row of ``_EVENT_COLS`` as a ``StoredEvent``."""
+    return _page_events([row], (row[8],))[0]
 
 
 def _query_page(
@@ -670,14 +639,14 @@ def _query_page(
 
 
 def _query_events(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[StoredEvent]:
-    """Rows of ``_PAGE_COLS`` followed by ``conversation_id`` as ``StoredEvent``s."""
+    """Rows of ``_EVENT_COLS`` as ``StoredEvent``s."""
     rows = conn.execute(sql, args).fetchall()
     return _page_events(rows, [row[8] for row in rows])
 
 
 def _page_events(rows: list[Any], cids: Iterable[str]) -> list[StoredEvent]:
-    """What ``_to_event`` makes of each row (``_PAGE_COLS`` first), with the per-row work
-    hoisted out of the loop; ``cids`` gives each row's conversation."""
+    """Rows starting with ``_PAGE_COLS`` as ``StoredEvent``s, the per-row work hoisted out of
+    the loop; ``cids`` gives each row's conversation. The one place stored rows become events."""
     ids = _uuids(rows, 2)
     moments: dict[int, datetime] = {}
     out: list[StoredEvent] = []
@@ -757,7 +726,7 @@ def _rebuild(conn: sqlite3.Connection) -> int:
                 event.data,
                 version=event.version,
                 position=event.position,
-                recorded_at_us=row[4],
+                recorded_at_us=row[3],
                 hash=row[9],
             )
         if fold is not None:
