@@ -19,6 +19,8 @@ from schemas import UsageRecord
 
 from .pricing import (
     LITELLM_PRICES_URL,
+    MODEL_NOT_FOUND,
+    TABLE_UNAVAILABLE,
     ModelPrice,
     Priced,
     PriceTable,
@@ -31,6 +33,8 @@ from .pricing import (
     read_prices,
     update_prices,
 )
+from .pricing._loader import DEFAULT_TIMEOUT
+from .pricing._rates import TIER_SUFFIX
 
 __all__ = ("prices",)
 
@@ -44,7 +48,8 @@ _COLUMNS = (
     ("reasoning", "reasoning"),
 )
 _MILLION = 6  # rates are shown per million tokens: scaleb(6)
-_TIER_NAMES = {"batches": "batch"}
+#: LiteLLM's tier suffix -> the usage ``service_tier`` that selects it ("batches" -> "batch").
+_TIER_NAMES = {suffix: tier for tier, suffix in TIER_SUFFIX.items()}
 
 
 class _ClickHandler(logging.Handler):
@@ -123,7 +128,9 @@ def show(
 @click.option(
     "--path", "path", type=click.Path(dir_okay=False, exists=True), help="Copy this file instead."
 )
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def update(url: str | None, path: str | None, timeout: float, as_json: bool) -> None:
     """Refresh the on-disk price cache (written only if the new table parses)."""
@@ -254,7 +261,7 @@ def _cards(found: ModelPrice) -> list[tuple[str, RateCard]]:
 
 
 def _unpriced(table: PriceTable) -> str:
-    return "unpriced:model_not_found" if table.available else "unpriced:table_unavailable"
+    return MODEL_NOT_FOUND if table.available else TABLE_UNAVAILABLE
 
 
 def _card_rows(card: RateCard) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 __all__ = (
+    "TIER_SUFFIX",
     "EntryError",
     "ModelPrice",
     "RateCard",
@@ -55,7 +56,7 @@ _RATE_FIELD = re.compile(
 #: Usage ``service_tier`` values priced at the standard rates.
 _STANDARD_TIERS = frozenset({"", "default", "standard", "auto", "on_demand"})
 #: Usage ``service_tier`` values whose LiteLLM field suffix differs from the value.
-_TIER_SUFFIX = {"batch": "batches"}
+TIER_SUFFIX = {"batch": "batches"}
 
 _Cell = dict[str, Decimal]
 
@@ -148,7 +149,7 @@ def normalize_service_tier(service_tier: str) -> str | None:
     tier = service_tier.strip().lower()
     if tier in _STANDARD_TIERS:
         return None
-    return _TIER_SUFFIX.get(tier, tier)
+    return TIER_SUFFIX.get(tier, tier)
 
 
 class EntryError(ValueError):
