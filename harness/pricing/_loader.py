@@ -152,8 +152,7 @@ def read_prices(path: str | os.PathLike[str]) -> PriceTable:
 
     :raises PriceTableError: if the file cannot be read or holds no priced model.
     """
-    raw = _read_file(path)
-    return _usable(PriceTable.from_litellm_json(raw, source=str(path)), raw)[0]
+    return _usable(PriceTable.from_litellm_json(_read_file(path), source=str(path)))
 
 
 def update_prices(
@@ -176,7 +175,7 @@ def update_prices(
     else:
         source = url or LITELLM_PRICES_URL
         raw = _fetch(source, timeout)
-    table, raw = _usable(PriceTable.from_litellm_json(raw, source=source), raw)
+    table = _usable(PriceTable.from_litellm_json(raw, source=source))
     cached = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / CACHE_FILE
     try:
         _replace(cached, raw)
@@ -214,17 +213,17 @@ def _read_cache(cached: Path, freshness: str) -> PriceTable:
 
 def _download(url: str, timeout: float) -> tuple[PriceTable, bytes]:
     raw = _fetch(url, timeout)
-    return _usable(PriceTable.from_litellm_json(raw, source=url), raw)
+    return _usable(PriceTable.from_litellm_json(raw, source=url)), raw
 
 
 def _download_table(url: str, timeout: float) -> PriceTable:
     return _download(url, timeout)[0]
 
 
-def _usable(table: PriceTable, raw: bytes) -> tuple[PriceTable, bytes]:
+def _usable(table: PriceTable) -> PriceTable:
     if not table.available:
         raise PriceTableError(f"no priced model in the document ({table.skipped} unreadable)")
-    return table, raw
+    return table
 
 
 def _fetch(url: str, timeout: float) -> bytes:
