@@ -201,14 +201,12 @@ class PriceTable:
         if not by_key:
             return None
         family = _family(provider)
-        forms = _forms(model.strip().lower())
-        qualified = [f"{family}/{form}" for form in forms] if family else []
         # Exact probes: the form itself, then qualified by the provider, for each form.
         exact: list[str] = []
-        for i, form in enumerate(forms):
+        for form in _forms(model.strip().lower()):
             exact.append(form)
-            if qualified:
-                exact.append(qualified[i])
+            if family:
+                exact.append(f"{family}/{form}")
         fallback: ModelPrice | None = None
         for candidate in exact:
             found = by_key.get(candidate)
