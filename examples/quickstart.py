@@ -2,7 +2,7 @@
 
     python examples/quickstart.py [path/to/store.db]
 
-Runs offline. The price table is three entries in LiteLLM's format, inline; a real harness calls
+Runs offline. The price table is two entries in LiteLLM's format, inline; a real harness calls
 ``harness.pricing.load_prices()`` (explicit path or URL, cache, fetch, fallbacks).
 """
 
