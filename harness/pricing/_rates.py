@@ -43,12 +43,10 @@ _COMPONENTS = {
     "cache_creation_input_token_cost": "cache_write",
     "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
 }
-# The 1-hour name must be tried before its own prefix; ``fullmatch`` backtracks either way,
-# but the order keeps the intent readable.
+# Longest names first, so the 1-hour name is tried before its own prefix (``fullmatch``
+# backtracks either way, but the order keeps the intent readable).
 _RATE_FIELD = re.compile(
-    r"(?P<component>cache_creation_input_token_cost_above_1hr|cache_creation_input_token_cost"
-    r"|cache_read_input_token_cost|output_cost_per_reasoning_token|output_cost_per_token"
-    r"|input_cost_per_token)"
+    rf"(?P<component>{'|'.join(sorted(_COMPONENTS, key=len, reverse=True))})"
     r"(?:_above_(?P<threshold>\d+)(?P<k>k?)_tokens)?"
     r"(?:_(?P<service>[a-z]+))?"
 )
