@@ -363,11 +363,12 @@ def _alternatives(
         return [_Alt(("enum", values), node)]
     types = node.get("type")
     if types is None:
-        if set(node) - _ANNOTATIONS - {"default"} <= {"properties", "required"}:
+        constraints = set(node) - _ANNOTATIONS - {"default"}
+        if constraints <= {"properties", "required"}:
             tag = _tag(node, tag_field)
             if tag is not None:
                 return [_Alt(("tag", tag), node, tag_field)]
-        if not set(node) - _ANNOTATIONS - {"default"}:
+        if not constraints:
             return [_Alt(("any", None), node)]
         types = list(_JSON_TYPES)  # constraints without a type apply to their own types
     if isinstance(types, str):

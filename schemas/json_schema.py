@@ -58,12 +58,12 @@ _DOCUMENTS: dict[str, tuple[str, Any]] = {
 
 def generate() -> dict[str, bytes]:
     """Return ``{file name: JSON bytes}`` for every schema document, deterministically."""
-    out: dict[str, bytes] = {}
-    for name, (title, tp) in _DOCUMENTS.items():
-        schema = msgspec.json.schema(tp)
-        doc = {"$schema": _DIALECT, "title": title, **schema}
-        out[name] = _pretty(doc)
-    return out
+    return {name: _document(title, tp) for name, (title, tp) in _DOCUMENTS.items()}
+
+
+def _document(title: str, tp: Any) -> bytes:
+    """The pretty-printed JSON Schema document of ``tp``, with the dialect and ``title``."""
+    return _pretty({"$schema": _DIALECT, "title": title, **msgspec.json.schema(tp)})
 
 
 def _pretty(doc: Any) -> bytes:
@@ -90,12 +90,7 @@ def generate_custom(
     Each document is the JSON Schema of the payload alone (what ``Custom.payload`` holds).
     """
     types = custom_payload_types() if payload_types is None else payload_types
-    return {
-        f"{name}.json": _pretty(
-            {"$schema": _DIALECT, "title": f"{name} payload", **msgspec.json.schema(tp)}
-        )
-        for name, tp in sorted(types.items())
-    }
+    return {f"{name}.json": _document(f"{name} payload", tp) for name, tp in sorted(types.items())}
 
 
 def stale(docs: Mapping[str, bytes], directory: Path) -> list[str]:
@@ -195,31 +190,31 @@ def main(argv: list[str] | None = None) -> int:
     else:
         docs = generate()
     directory: Path = SCHEMA_DIR if args.dir is None else args.dir
-    out_of_date = stale(docs, directory)
-    if args.check or args.freeze:
-        if out_of_date:
-            print(
-                f"out of date: {', '.join(out_of_date)}; run python -m schemas.json_schema"
-                + (
-                    f" --custom {' --custom '.join(args.custom)} --dir {directory}"
-                    if args.custom
-                    else ""
-                ),
-                file=sys.stderr,
-            )
-            return 1
-        if not args.freeze:
-            print("up to date")
-            return 0
-        try:
-            target = freeze(docs, directory / "releases", args.freeze)
-        except (FileExistsError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        print(f"froze {len(docs)} files as {target}")
+    if not (args.check or args.freeze):
+        written = write(docs, directory)
+        print("up to date" if not written else f"wrote {', '.join(written)}")
         return 0
-    written = write(docs, directory)
-    print("up to date" if not written else f"wrote {', '.join(written)}")
+    out_of_date = stale(docs, directory)
+    if out_of_date:
+        rerun = (
+            "".join(f" --custom {spec}" for spec in args.custom) + f" --dir {directory}"
+            if args.custom
+            else ""
+        )
+        print(
+            f"out of date: {', '.join(out_of_date)}; run python -m schemas.json_schema{rerun}",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.freeze:
+        print("up to date")
+        return 0
+    try:
+        target = freeze(docs, directory / "releases", args.freeze)
+    except (FileExistsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"froze {len(docs)} files as {target}")
     return 0
 
 
