@@ -21,27 +21,14 @@ from typing import Any
 import msgspec
 from hypothesis import strategies as st
 
+from .compat import _ANNOTATIONS as _COMPAT_ANNOTATIONS
 from .compat import _KEYWORDS_BY_TYPE as _BY_TYPE
 
 __all__ = ("UnsupportedSchema", "from_schema", "json_values")
 
-# Keywords that never constrain a value: ignored.
-_ANNOTATIONS = frozenset(
-    {
-        "$schema",
-        "$comment",
-        "$id",
-        "title",
-        "description",
-        "default",
-        "examples",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-        "discriminator",  # OpenAPI's hint; the anyOf members carry the real constraint
-        "contentMediaType",
-    }
-)
+# Keywords that never constrain a value: ignored. The compatibility checker's list, which
+# reports a changed default itself; here a default is ignored and $defs is structure.
+_ANNOTATIONS = (_COMPAT_ANNOTATIONS - {"$defs"}) | {"default"}
 _VALIDATION = frozenset().union(*_BY_TYPE.values())
 _STRUCTURE = frozenset({"type", "enum", "const", "anyOf", "$ref", "$defs"})
 _ALL_TYPES = tuple(_BY_TYPE)
