@@ -116,7 +116,7 @@ def test_custom_schemas_are_generated_only_for_registrations():
 
 
 def test_custom_command_line_writes_checks_and_freezes(tmp_path, monkeypatch, capsys):
-    module = tmp_path / "custom_cli_events.py"
+    module = tmp_path / "tmp_events.py"
     module.write_text(
         textwrap.dedent(
             """
@@ -132,13 +132,11 @@ def test_custom_command_line_writes_checks_and_freezes(tmp_path, monkeypatch, ca
     monkeypatch.syspath_prepend(str(tmp_path))
     out = tmp_path / "schemas"
     try:
-        assert json_schema.main(["--custom", "custom_cli_events", "--check", "--dir", str(out)]) == 1
-        assert json_schema.main(["--custom", "custom_cli_events", "--dir", str(out)]) == 0
+        assert json_schema.main(["--custom", "tmp_events", "--check", "--dir", str(out)]) == 1
+        assert json_schema.main(["--custom", "tmp_events", "--dir", str(out)]) == 0
         assert [p.name for p in out.iterdir()] == ["acme.plan.json"]
-        assert json_schema.main(["--custom", "custom_cli_events", "--check", "--dir", str(out)]) == 0
-        assert (
-            json_schema.main(["--custom", "custom_cli_events", "--dir", str(out), "--freeze", "1"]) == 0
-        )
+        assert json_schema.main(["--custom", "tmp_events", "--check", "--dir", str(out)]) == 0
+        assert json_schema.main(["--custom", "tmp_events", "--dir", str(out), "--freeze", "1"]) == 0
         assert (out / "releases" / "1" / "acme.plan.json").is_file()
     finally:
         schemas.unregister_custom("acme.plan")
