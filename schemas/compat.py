@@ -169,7 +169,9 @@ class _Alt(NamedTuple):
 class _Comparison:
     def __init__(self, old: Mapping[str, Any], new: Mapping[str, Any], file: str) -> None:
         self.old, self.new, self.file = old, new, file
-        self.seen: set[tuple[int, int]] = set()
+        # Pairs compared so far, by identity, holding the pair itself: a ``true`` schema resolves
+        # to a fresh ``{}``, and a freed one's id could be reused and wrongly match a later pair.
+        self.seen: dict[tuple[int, int], tuple[Any, Any]] = {}
         self.out: list[Violation] = []
 
     def run(self) -> list[Violation]:
@@ -186,7 +188,7 @@ class _Comparison:
         key = (id(old), id(new))
         if key in self.seen:  # recursive schemas: each pair of definitions once
             return
-        self.seen.add(key)
+        self.seen[key] = (old, new)
         old_alts, new_alts = _alternatives(self.old, old), _alternatives(self.new, new)
         union = len(old_alts) > 1
         for alt in old_alts:

@@ -537,6 +537,17 @@ CASES = [
         },
         {("$.n", NARROW)},
     ),
+    (
+        # An absent additionalProperties is a fresh ``true`` schema at each place; one shared
+        # new definition must be compared with each of them, not once for the first.
+        "a shared definition narrowing open objects in several places",
+        obj(a=obj(), b=obj(), c=obj()),
+        {
+            "$defs": {"S": STR},
+            **obj(**{k: {**obj(), "additionalProperties": {"$ref": "#/$defs/S"}} for k in "abc"}),
+        },
+        {("$.a.*", NARROW), ("$.b.*", NARROW), ("$.c.*", NARROW)},
+    ),
 ]
 
 
