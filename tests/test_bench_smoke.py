@@ -43,6 +43,7 @@ async def test_every_store_scenario_runs_at_toy_sizes(
     rows = bench_store.raw_rows(100, 10)
     assert bench_store.raw_executemany(tmp_path, rows, per_txn=50) > 0
     assert bench_store.raw_per_row(tmp_path, rows[:5]) > 0
+    assert bench_store.required_us(20) > 0
 
 
 def test_judge_applies_each_target(bench_store: ModuleType) -> None:
