@@ -263,6 +263,9 @@ def test_first_fetch_creates_the_cache(server: PriceServer, cache_home: Path) ->
         (b"[1, 2, 3]", 200, "expected a JSON object"),
         (b"{}", 200, "no priced model"),
         (b'{"a": [1], "b": "x"}', 200, "no priced model in the document (2 unreadable)"),
+        # JSON objects that parse but price nothing: an error body, per-second prices only
+        (b'{"error": {"code": 404, "message": "Not Found"}}', 200, "no priced model"),
+        (b'{"whisper-1": {"input_cost_per_second": 0.0001}}', 200, "no priced model"),
         (SMALL, 500, "HTTP 500"),
     ],
 )

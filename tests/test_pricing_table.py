@@ -263,6 +263,14 @@ def test_an_empty_table_is_unavailable() -> None:
     assert "empty" in repr(empty)
 
 
+def test_a_table_without_token_rates_is_unavailable() -> None:
+    per_second = PriceTable.from_litellm({"whisper-1": {"input_cost_per_second": 0.0001}})
+    assert len(per_second) == 1
+    assert not per_second.available
+    free = PriceTable.from_litellm({"m": {"input_cost_per_token": 0, "mode": "chat"}})
+    assert free.available  # a rate of 0 is a price
+
+
 # --- lookup ---------------------------------------------------------------------------------
 
 

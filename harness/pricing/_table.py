@@ -89,10 +89,11 @@ class PriceTable:
     ``provenance`` names the data (``litellm:<sha256 prefix>``, ``genai-prices:<version>``) and
     is what :func:`harness.pricing.price` writes into ``UsageRecord.pricing``; ``source`` says
     where it was read from, for people; ``skipped`` counts entries that could not be read.
-    An empty table prices nothing: every call comes back ``unpriced:table_unavailable``.
+    A table without a single token price (empty, or only per-second or per-image entries)
+    prices nothing: every call comes back ``unpriced:table_unavailable``.
     """
 
-    __slots__ = ("_by_key", "_derived", "_memo", "provenance", "skipped", "source")
+    __slots__ = ("_by_key", "_derived", "_memo", "_priced", "provenance", "skipped", "source")
 
     def __init__(
         self,
@@ -107,6 +108,12 @@ class PriceTable:
             # Keys are matched case-insensitively; the first spelling wins on a clash.
             by_key.setdefault(price.key.lower(), price)
         self._by_key = by_key
+        # Entries without token rates (per-second audio, per-image) or with rates under keys
+        # that are not models (an error body: {"error": {"code": 404}}) price no call.
+        self._priced = any(
+            p.standard.base.input is not None or p.standard.base.output is not None
+            for p in by_key.values()
+        )
         self._memo: dict[tuple[str, str | None], ModelPrice | None] = {}
         # Derived per-call data the pricing math memoises against this (immutable) table.
         self._derived: dict[object, Any] = {}
@@ -172,8 +179,8 @@ class PriceTable:
 
     @property
     def available(self) -> bool:
-        """Whether the table holds any price at all."""
-        return bool(self._by_key)
+        """Whether the table holds a per-token input or output rate for at least one model."""
+        return self._priced
 
     def get(self, key: str) -> ModelPrice | None:
         """The entry stored under exactly ``key`` (case-insensitive), without lookup rules."""
