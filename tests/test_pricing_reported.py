@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.pricing import (
+    INVALID_USAGE,
     MODEL_NOT_FOUND,
     TABLE_UNAVAILABLE,
     PriceTable,
@@ -70,6 +71,16 @@ def test_a_reported_zero_is_kept_where_the_table_cannot_contradict_it(
     record = apply_reported_cost(usage, 0, reporter="openrouter", table=table)
     assert (record.cost_usd, record.pricing) == (0.0, "reported:openrouter")
     assert type(record.cost_usd) is float
+
+
+def test_a_reported_zero_for_impossible_counts_is_unpriced() -> None:
+    # 50 cached tokens out of a 10-token prompt: a 0 for that is no price at all.
+    usage = UsageRecord(model="gpt-4o", prompt_tokens=10, prompt_cached_tokens=50)
+    record = apply_reported_cost(usage, 0.0, reporter="openrouter", table=TABLE)
+    assert (record.cost_usd, record.pricing) == (None, INVALID_USAGE)
+    # A positive claim is what the caller was billed, whatever the counts say.
+    billed = apply_reported_cost(usage, 0.002, reporter="openrouter", table=TABLE)
+    assert (billed.cost_usd, billed.pricing) == (0.002, "reported:openrouter")
 
 
 @pytest.mark.parametrize("bad", [-0.01, math.nan, math.inf, -math.inf, True, "0.01"])

@@ -17,7 +17,7 @@ import msgspec
 
 from schemas import UsageRecord
 
-from ._cost import apply_price, price
+from ._cost import INVALID_USAGE, apply_price, price
 from ._table import PriceTable
 
 __all__ = ("apply_reported_cost",)
@@ -36,7 +36,8 @@ def apply_reported_cost(
 
     * a finite cost > 0: stored as-is, ``pricing="reported:<reporter>"``;
     * exactly 0: stored as reported unless ``table`` prices the call above 0, in which case
-      the table's price and provenance are stored instead;
+      the table's price and provenance are stored instead, or the counts are impossible
+      (``unpriced:invalid_usage``, as :func:`price` says);
     * ``None``, negative, NaN or infinite: not a usable claim; the call is priced from
       ``table`` (an unusable number is logged).
 
@@ -61,6 +62,9 @@ def apply_reported_cost(
         return apply_price(usage, table)
     if cost_usd == 0:
         ours = price(usage, table)
+        if ours.pricing == INVALID_USAGE:
+            # Impossible counts: a 0 for them is no more a price than our own 0 would be.
+            return msgspec.structs.replace(usage, cost_usd=None, pricing=INVALID_USAGE)
         if ours.cost_usd is not None and ours.cost_usd > 0:
             logger.debug(
                 "%s reported 0 for %s, which %s prices at %s: using the table",
