@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode, encode
-from schemas.types import check_id
+from schemas.types import check_id, check_utf8
 
 from ._cursor import decode_cursor, encode_cursor
 from ._fold import Fold, to_us
@@ -250,6 +250,7 @@ class Store:
             for i, name in enumerate(wanted):
                 if type(name) is not str:
                     raise SchemaError(f"$.types[{i}]", f"expected str, got {name!r:.60}")
+                check_utf8(name, f"$.types[{i}]")
             type_filter = tuple(sorted(set(wanted)))
         limit = _clamp(limit)
         query = ["events", conversation_id, direction, list(type_filter or ())]

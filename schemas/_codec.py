@@ -27,7 +27,7 @@ PART_TYPES: frozenset[str] = frozenset(cls.__struct_config__.tag for cls in get_
 def _enc_hook(obj: Any) -> Any:
     if isinstance(obj, UnknownPart):
         return obj.data
-    raise NotImplementedError(f"cannot encode a {type(obj).__name__}")
+    raise NotImplementedError(f"cannot encode a value of type {type(obj).__name__}")
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
@@ -50,14 +50,21 @@ def encode(body: Body) -> bytes:
     # fields are a usage's cost and whatever a custom payload holds.
     if type(body) is Messages and body.usage is not None:
         cost = body.usage.cost_usd
-        if cost is not None and not math.isfinite(cost):
+        # (Not a float at all, say a str: encoded as such, then refused by the decode below.)
+        if type(cost) is float and not math.isfinite(cost):
             raise SchemaError("$.usage.cost_usd", f"expected a finite float >= 0, got {cost}")
     elif type(body) is Custom and body.payload is not None:
-        _check_finite(msgspec.to_builtins(body.payload), "$.payload")
+        try:
+            payload = msgspec.to_builtins(body.payload, enc_hook=_enc_hook)
+        except (TypeError, NotImplementedError) as exc:
+            raise SchemaError("$.payload", str(exc)) from None
+        _check_finite(payload, "$.payload")
     try:
         raw = _encoder.encode(body)
     except (TypeError, NotImplementedError) as exc:
         raise SchemaError("$", str(exc)) from None
+    except UnicodeEncodeError:  # a str holding a lone surrogate
+        raise _unencodable(body) from None
     if type(decode(raw)) is UnknownEvent:
         raise SchemaError("$", f"not an event body: {type(body).__name__}")
     return raw
@@ -83,6 +90,31 @@ def _bad_utf8_at(raw: bytes | str) -> int:
     except UnicodeDecodeError as exc:
         return exc.start
     return 0
+
+
+def _unencodable(body: Body) -> SchemaError:
+    """The error for a body holding a string UTF-8 cannot encode, naming the first one."""
+    found = _unencodable_at(msgspec.to_builtins(body, enc_hook=_enc_hook), "$")
+    path, index = found if found is not None else ("$", 0)
+    return SchemaError(path, f"not encodable as UTF-8 at index {index}")
+
+
+def _unencodable_at(value: Any, path: str) -> tuple[str, int] | None:
+    if type(value) is str:
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            return path, exc.start
+    elif type(value) is dict:
+        for key, item in value.items():
+            found = _unencodable_at(key, f"{path}.<key>") or _unencodable_at(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    elif type(value) is list:
+        for i, item in enumerate(value):
+            if (found := _unencodable_at(item, f"{path}[{i}]")) is not None:
+                return found
+    return None
 
 
 def _check_finite(value: Any, path: str) -> None:

@@ -24,6 +24,7 @@ __all__ = (
     "Millis",
     "Usd",
     "check_id",
+    "check_utf8",
 )
 
 #: Largest integer every JSON reader represents exactly (2**53 - 1). Token counts and
@@ -93,3 +94,17 @@ def check_id(value: object, path: str) -> None:
     bad = _CONTROL.search(value)
     if bad is not None:
         raise SchemaError(path, f"control character {bad.group()!r} at index {bad.start()}")
+    check_utf8(value, path)
+
+
+def check_utf8(value: str, path: str) -> None:
+    """Refuse a str holding a lone surrogate: UTF-8 cannot encode it, so no stored document or
+    column can hold it (a JSON decode refuses one too).
+
+    :raises SchemaError: naming ``path`` and the index of the surrogate.
+    """
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            raise SchemaError(path, f"not encodable as UTF-8 at index {exc.start}") from None

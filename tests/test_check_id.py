@@ -33,6 +33,8 @@ def test_check_id_agrees_with_the_schema_type(value: str) -> None:
         ("x" * 201, "expected 1..200 characters, got 201"),
         ("a\nb", "control character '\\n' at index 1"),
         (42, "expected str, got int"),
+        # JSON documents cannot hold a lone surrogate either: their decode refuses it.
+        ("ab\ud800", "not encodable as UTF-8 at index 2"),
     ],
 )
 def test_check_id_names_path_and_problem(value: object, problem: str) -> None:

@@ -510,3 +510,49 @@ def test_type_mismatch_message_names_the_value_once():
 def test_unknown_event_with_a_huge_number_is_kept():
     raw = b'{"type":"later","x":1e400}'
     assert schemas.decode(raw) == schemas.UnknownEvent("later", raw)
+
+
+# --- encode refuses what cannot be stored, naming the field ---------------------------------
+
+SURROGATES = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+
+
+@given(st.text(max_size=5), SURROGATES, st.text(max_size=5))
+def test_a_lone_surrogate_in_any_string_field_is_named_by_encode(before, bad, after):
+    text = before + bad + after
+    where = len(before)
+    message = schemas.Message(
+        role="user", content=[schemas.TextPart(text="ok"), schemas.TextPart(text=text)]
+    )
+    cases = [
+        (schemas.Messages(messages=[message]), "$.messages[0].content[1].text"),
+        (schemas.ConversationCreated(title=text), "$.title"),
+        (schemas.Custom(event_type="x", payload={"a": [1, {"b": text}]}), "$.payload.a[1].b"),
+        (schemas.Custom(event_type="x", payload={text: 1}), "$.payload.<key>"),
+    ]
+    for body, path in cases:
+        with pytest.raises(schemas.SchemaError) as err:
+            schemas.encode(body)
+        assert (err.value.path, err.value.problem) == (
+            path,
+            f"not encodable as UTF-8 at index {where}",
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "problem"),
+    [
+        (
+            schemas.Messages(messages=[], usage=schemas.UsageRecord(model="m", cost_usd="0.1")),  # type: ignore[arg-type]
+            "$.usage.cost_usd",
+            "expected float | null",
+        ),
+        (schemas.Custom(event_type="x", payload=object()), "$.payload", "type object"),
+        (schemas.Custom(event_type="x", payload={"a": [object()]}), "$.payload", "type object"),
+    ],
+)
+def test_encode_of_values_of_the_wrong_type_raises_schema_error(body, path, problem):
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.encode(body)
+    assert err.value.path == path
+    assert problem in err.value.problem

@@ -15,7 +15,7 @@ import eventstore
 from eventstore import NO_CONVERSATION
 from schemas import Custom, Message, Messages, SchemaError, UnknownEvent, UsageRecord
 
-from .support import collect, contents, note
+from .support import collect, contents, note, said
 
 pytestmark = pytest.mark.anyio
 
@@ -49,6 +49,7 @@ BAD_IDS = [
     pytest.param("del\x7f", id="del"),
     pytest.param(42, id="int"),
     pytest.param(None, id="none"),
+    pytest.param("lone\ud800surrogate", id="surrogate"),
 ]
 
 ONE_UUID = "0190f6e4-7b7e-7000-8000-000000000001"
@@ -116,6 +117,21 @@ CASES = [
         "$.events[0].usage.prompt_tokens",
         id="events-negative-tokens",
     ),
+    pytest.param(
+        append("c", [note(), said("a\udc00")]),
+        "$.events[1].messages[0].content",
+        id="events-surrogate",
+    ),
+    pytest.param(
+        append("c", [Messages(messages=[], usage=UsageRecord(model="m", cost_usd="0.1"))]),  # type: ignore[arg-type]
+        "$.events[0].usage.cost_usd",
+        id="events-str-cost",
+    ),
+    pytest.param(
+        append("c", [Custom(event_type="x", payload={"a": object()})]),
+        "$.events[0].payload",
+        id="events-unencodable-payload",
+    ),
     pytest.param(append_raw("c", []), "$.events", id="raw-empty"),
     pytest.param(append_raw("c", b'{"type":"custom"}'), "$.events", id="raw-not-a-list"),
     pytest.param(
@@ -147,6 +163,7 @@ CASES = [
     pytest.param(call("list_events", "c", types="messages"), "$.types", id="types-str"),
     pytest.param(call("list_events", "c", types=[7]), "$.types[0]", id="types-int"),
     pytest.param(call("list_events", "c", types=["messages", 7]), "$.types[1]", id="types-mixed"),
+    pytest.param(call("list_events", "c", types=["a\ud800"]), "$.types[0]", id="types-surrogate"),
     pytest.param(call("list_conversations", limit="5"), "$.limit", id="list_conversations-limit"),
     pytest.param(call("list_conversations", direction=1), "$.direction", id="list_conv-dir"),
     pytest.param(call("get_conversation", "a\x00"), "$.conversation_id", id="get_conversation"),
