@@ -14,8 +14,10 @@ from uuid import UUID
 
 import msgspec
 
-from schemas import Body, StoredEvent
+from schemas import Body, Messages, SchemaError, StoredEvent
+from schemas.types import MAX_SAFE_INT
 
+from ._fold import Fold
 from ._model import (
     ANY,
     EXISTS,
@@ -27,7 +29,15 @@ from ._model import (
 )
 from .errors import DuplicateEventId, IntegrityError, WrongExpectedVersion
 
-__all__ = ("AppendRequest", "Backend", "PreparedEvent", "original_result", "version_conflict")
+__all__ = (
+    "MAX_TOTAL",
+    "AppendRequest",
+    "Backend",
+    "PreparedEvent",
+    "original_result",
+    "total_overflow",
+    "version_conflict",
+)
 
 
 class PreparedEvent(msgspec.Struct, frozen=True, gc=False):
@@ -159,6 +169,42 @@ def original_result(
             )
     missing = next(e.id for e, hit in zip(req.events, hits, strict=True) if hit is None)
     return DuplicateEventId(f"event id {missing} is not stored but others of this append are")
+
+
+#: The largest token total a summary keeps: a signed 64-bit integer (SQLite INTEGER,
+#: PostgreSQL bigint).
+MAX_TOTAL = (1 << 63) - 1
+_TOTALS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "prompt_cached_tokens",
+    "prompt_cache_creation_tokens",
+    "completion_reasoning_tokens",
+)
+
+
+def total_overflow(fold: Fold | None, req: AppendRequest) -> SchemaError | None:
+    """The error an append must fail with when it would carry one of the conversation's token
+    totals (``fold``, ``None`` for a new conversation) past :data:`MAX_TOTAL`, or ``None``.
+
+    Each count is at most ``MAX_SAFE_INT`` (2**53 - 1), so a conversation holds about a
+    thousand calls of that size before this can happen; until then one sum decides."""
+    totals = [0] * len(_TOTALS) if fold is None else [getattr(fold, name) for name in _TOTALS]
+    if sum(totals) + len(req.events) * MAX_SAFE_INT <= MAX_TOTAL:
+        return None
+    for i, event in enumerate(req.events):
+        body = event.body
+        if type(body) is not Messages or body.usage is None:
+            continue
+        for j, name in enumerate(_TOTALS):
+            totals[j] += getattr(body.usage, name) or 0
+            if totals[j] > MAX_TOTAL:
+                return SchemaError(
+                    f"$.events[{i}].usage.{name}",
+                    f"the conversation's {name} total would exceed {MAX_TOTAL}, the largest "
+                    "a summary keeps",
+                )
+    return None
 
 
 def version_conflict(

@@ -29,14 +29,13 @@ from schemas import SchemaError, StoredEvent, decode
 
 from ._chain import GENESIS, link
 from ._fold import Fold, from_us
-from ._ids import uuid_from_bytes
 from ._model import (
     AppendResult,
     ConversationSummary,
     Direction,
 )
 from ._worker import Worker
-from .backend import AppendRequest, original_result, version_conflict
+from .backend import AppendRequest, original_result, total_overflow, version_conflict
 from .errors import IntegrityError, StoreError
 
 __all__ = ("SQLiteBackend",)
@@ -272,11 +271,12 @@ class SQLiteBackend:
                     conn.execute("ROLLBACK")
                 raise
             return outcomes
-        except sqlite3.Error as exc:
+        except Exception as exc:
             if len(requests) == 1:
                 return [_translate(exc)]
-            # Something unexpected failed the shared transaction. Retry one by one so the
-            # failure stays with the append that caused it.
+            # Something unexpected failed the shared transaction (the database, or a value
+            # the driver cannot bind). Retry one by one so the failure stays with the append
+            # that caused it.
             return [self._commit(conn, [request])[0] for request in requests]
 
     def _apply(
@@ -306,9 +306,9 @@ class SQLiteBackend:
                     continue
             fold = folds.get(cid)
             current = fold.version if fold is not None else 0
-            mismatch = version_conflict(cid, req.expected, current)
-            if mismatch is not None:
-                outcomes.append(mismatch)
+            refused = version_conflict(cid, req.expected, current) or total_overflow(fold, req)
+            if refused is not None:
+                outcomes.append(refused)
                 continue
             if fold is None:
                 fold = folds[cid] = Fold(cid)
@@ -526,12 +526,16 @@ def _create_private(path: str) -> None:
     os.close(fd)
 
 
-def _translate(exc: sqlite3.Error) -> StoreError:
+def _translate(exc: Exception) -> StoreError:
     if isinstance(exc, sqlite3.IntegrityError):
         return StoreError(f"the database refused the append: {exc}")
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return StoreError(f"database is locked (another writer held it past busy_timeout): {exc}")
-    return StoreError(f"sqlite error: {exc}")
+    if isinstance(exc, sqlite3.Error):
+        return StoreError(f"sqlite error: {exc}")
+    error = StoreError(f"cannot append: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -613,15 +617,56 @@ def _undecodable(exc: SchemaError, position: int, cid: str, version: int) -> Int
 _UUID_LIST = list[UUID]
 
 
-def _uuids(rows: list[Any], column: int) -> list[UUID]:
-    """The ids in ``column`` of ``rows`` as ``UUID``s, in one call into msgspec (0.1 us an id
-    against 0.4 us for ``uuid_from_bytes`` one at a time)."""
-    raw = [row[column] for row in rows]
+def _uuids(rows: list[Any], cids: Sequence[str]) -> list[UUID]:
+    """The ids of ``rows`` (starting with ``_PAGE_COLS``) as ``UUID``s, in one call into
+    msgspec (0.1 us an id against 1.4 us for ``UUID(bytes=...)`` one at a time)."""
+    raw = [row[2] for row in rows]
     try:
         return msgspec.convert(raw, _UUID_LIST)
     except msgspec.ValidationError:
         # Not 16 bytes: a file edited behind the store's back (the table CHECKs the length).
-        return [uuid_from_bytes(id_bytes) for id_bytes in raw]
+        for row, cid, id_bytes in zip(rows, cids, raw, strict=True):
+            if type(id_bytes) is not bytes or len(id_bytes) != 16:
+                raise _mistyped(row, cid) from None
+        raise  # pragma: no cover - msgspec refused 16-byte blobs
+
+
+# What the writer stores in each column of _PAGE_COLS: the type, and whether NULL may stand.
+_COLUMN_TYPES: tuple[tuple[str, type, bool], ...] = (
+    ("position", int, False),
+    ("version", int, False),
+    ("id", bytes, False),
+    ("recorded_at", int, False),
+    ("session_id", str, True),
+    ("turn_id", str, True),
+    ("harness", str, True),
+    ("data", bytes, False),
+)
+
+
+def _stored_as_written(name: str, kind: type, nullable: bool, value: object) -> bool:
+    if value is None:
+        return nullable
+    if name == "id":
+        return type(value) is bytes and len(value) == 16
+    return type(value) is kind
+
+
+def _mistyped(row: Sequence[Any], cid: str) -> IntegrityError:
+    """The error for a row whose columns do not hold what the writer stores (an edit behind
+    the store's back: SQLite keeps whatever type a statement gives a column)."""
+    wrong = [
+        f"{name} holds {type(value).__name__} {value!r:.40}"
+        for (name, kind, nullable), value in zip(_COLUMN_TYPES, row, strict=False)
+        if not _stored_as_written(name, kind, nullable, value)
+    ]
+    version = row[1] if type(row[1]) is int else None
+    return IntegrityError(
+        f"stored event at position {row[0]} ({cid!r} version {row[1]!r}) was altered: "
+        + "; ".join(wrong or ["a column holds a value out of range"]),
+        cid,
+        version,
+    )
 
 
 def _to_event(row: Sequence[Any]) -> StoredEvent:
@@ -635,7 +680,7 @@ def _query_page(
     """Rows of ``_PAGE_COLS``, all of conversation ``cid``, as ``StoredEvent``s (the hot path
     of ``Store.read``)."""
     rows = conn.execute(sql, args).fetchall()
-    return _page_events(rows, itertools.repeat(cid, len(rows)))
+    return _page_events(rows, [cid] * len(rows))
 
 
 def _query_events(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[StoredEvent]:
@@ -644,23 +689,34 @@ def _query_events(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> li
     return _page_events(rows, [row[8] for row in rows])
 
 
-def _page_events(rows: list[Any], cids: Iterable[str]) -> list[StoredEvent]:
+def _page_events(rows: list[Any], cids: Sequence[str]) -> list[StoredEvent]:
     """Rows starting with ``_PAGE_COLS`` as ``StoredEvent``s, the per-row work hoisted out of
-    the loop; ``cids`` gives each row's conversation. The one place stored rows become events."""
-    ids = _uuids(rows, 2)
+    the loop; ``cids`` gives each row's conversation. The one place stored rows become events.
+
+    :raises IntegrityError: for the first row that does not hold what the writer stored.
+    """
+    ids = _uuids(rows, cids)
     moments: dict[int, datetime] = {}
     out: list[StoredEvent] = []
     append = out.append
     for row, id, cid in zip(rows, ids, cids, strict=True):
         # A full slice of an 8-tuple is the tuple itself: no copy on the read() path.
         position, version, _, recorded_at, session_id, turn_id, harness, data = row[:8]
+        # Columns a statement behind the store's back retyped (SQLite lets it), where they
+        # would otherwise pass for an event: TEXT data decodes as well as a BLOB would. Other
+        # columns fail below, or break the hash chain that verify() recomputes.
+        if type(data) is not bytes or type(version) is not int:
+            raise _mistyped(row, cid)
         try:
             body = decode(data, path="$.data")
         except SchemaError as exc:
             raise _undecodable(exc, position, cid, version) from None
         moment = moments.get(recorded_at)
         if moment is None:
-            moment = moments[recorded_at] = from_us(recorded_at)
+            try:
+                moment = moments[recorded_at] = from_us(recorded_at)
+            except (TypeError, ValueError, OverflowError):
+                raise _mistyped(row, cid) from None
         append(
             StoredEvent(
                 id=id, conversation_id=cid, version=version, position=position,

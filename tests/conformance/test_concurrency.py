@@ -12,12 +12,15 @@ import pytest
 
 import eventstore
 from eventstore import ANY, NO_CONVERSATION, DuplicateEventId, WrongExpectedVersion
+from schemas import SchemaError
+from schemas.types import MAX_SAFE_INT
 
 from .support import (
     all_events,
     assert_acknowledged_stored,
     assert_stored_exactly,
     collect,
+    llm_call,
     note,
 )
 
@@ -194,3 +197,60 @@ async def test_cancelled_appends_leave_the_store_consistent_and_usable(
     assert set(parts.values()) <= {3}, "a cancelled append was stored in part"
     assert_acknowledged_stored([*acknowledged, after], events)
     assert (await store.verify()).ok
+
+
+async def test_refused_input_does_not_fail_the_appends_committed_with_it(
+    store: eventstore.Store,
+) -> None:
+    bad = [
+        lambda: store.append("bad\ud800", [note()]),
+        lambda: store.append("c", [note()], session_id="s\udfff"),
+        lambda: store.append("c", [note("\ud800")]),
+    ]
+    calls: list[Any] = []
+    for i, refused in enumerate(bad):
+        calls += [lambda i=i: store.append(f"good-{i}", [note(i)]), refused]
+    outcomes = await _run_all_or_schema_errors(*calls)
+    assert all(isinstance(o, eventstore.AppendResult) for o in outcomes[0::2])
+    assert all(isinstance(o, SchemaError) for o in outcomes[1::2])
+    assert sorted(e.conversation_id for e in await all_events(store)) == [
+        "good-0",
+        "good-1",
+        "good-2",
+    ]
+
+
+async def test_an_append_past_a_token_total_fails_alone_and_writes_nothing(
+    store: eventstore.Store,
+) -> None:
+    # 1,024 calls of the largest count fit in a 64-bit total; one more does not.
+    await store.append("big", [llm_call(prompt=MAX_SAFE_INT, completion=1)] * 1024)
+    before = await store.get_conversation("big")
+    assert before is not None
+    assert before.totals.prompt_tokens == 1024 * MAX_SAFE_INT
+
+    outcomes = await _run_all_or_schema_errors(
+        lambda: store.append("other", [llm_call()]),
+        lambda: store.append("big", [llm_call(), llm_call(prompt=MAX_SAFE_INT)]),
+        lambda: store.append("big", [llm_call(completion=MAX_SAFE_INT)]),
+    )
+    assert isinstance(outcomes[0], eventstore.AppendResult)
+    assert isinstance(outcomes[1], SchemaError)
+    assert outcomes[1].path == "$.events[1].usage.prompt_tokens"
+    assert "prompt_tokens total would exceed" in outcomes[1].problem
+    assert isinstance(outcomes[2], eventstore.AppendResult)  # other totals have room
+    after = await store.get_conversation("big")
+    assert after is not None
+    assert after.totals.prompt_tokens == before.totals.prompt_tokens + 10
+    assert after.version == 1025
+    assert (await store.verify()).ok
+
+
+async def _run_all_or_schema_errors(*calls: Any) -> list[Any]:
+    async def guarded(call: Any) -> Any:
+        try:
+            return await call()
+        except SchemaError as exc:
+            return exc
+
+    return await _run_all(*(lambda c=c: guarded(c) for c in calls))

@@ -7,10 +7,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+import anyio
 import pytest
 
 import eventstore
 from eventstore import StoreError
+from eventstore import sqlite as sqlite_module
 from eventstore.sqlite import _Heads
 
 from .support import all_events, llm_call, note
@@ -91,4 +93,38 @@ async def test_appends_after_a_summary_rebuild_continue_the_rebuilt_summaries(
         summary = await store.get_conversation("c")
         assert summary is not None
         assert (summary.version, summary.totals.cost_usd) == (2, 3.0)
+        await _check_consistent(store)
+
+
+async def test_an_append_the_driver_cannot_bind_fails_alone(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever slips past validation and breaks the shared transaction outside SQLite (here a
+    # body whose bytes the driver cannot bind) is retried alone and reported to its caller only.
+    async with eventstore.connect(sqlite_url) as store:
+        await store.append("c", [note()])
+        real = sqlite_module._blob
+
+        def blob(value: bytes) -> bytearray:
+            if value == b'{"type":"custom","event_type":"test.note","payload":"unbindable"}':
+                raise OverflowError("cannot bind this")
+            return real(value)
+
+        monkeypatch.setattr(sqlite_module, "_blob", blob)
+        outcomes: list[object] = []
+
+        async def one(conversation: str, payload: str) -> None:
+            try:
+                outcomes.append(await store.append(conversation, [note(payload)]))
+            except StoreError as exc:
+                outcomes.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            for i, payload in enumerate(["fine", "unbindable", "fine"]):
+                tg.start_soon(one, f"c{i}", payload)
+        errors = [o for o in outcomes if isinstance(o, StoreError)]
+        assert len(errors) == 1
+        assert "cannot append: OverflowError: cannot bind this" in str(errors[0])
+        assert isinstance(errors[0].__cause__, OverflowError)
+        assert sorted(e.conversation_id for e in await all_events(store)) == ["c", "c0", "c2"]
         await _check_consistent(store)

@@ -56,6 +56,16 @@ def _event(cid: str, version: int) -> str:
 
 FORGED = 'CAST(\'{"type":"custom","event_type":"forged"}\' AS BLOB)'
 
+# (column, SQL value, what it is): edits that change a column's type, not only its value.
+RETYPED = [
+    ("data", "CAST(data AS TEXT)", "text"),
+    ("data", "replace(data, 'custom', 'custom')", "text-via-replace"),
+    ("recorded_at", "'yesterday'", "text"),
+    ("recorded_at", "1e300", "real"),
+    ("id", "hex(randomblob(8))", "text"),
+    ("session_id", "X'00'", "blob"),
+]
+
 # (statements, conversation the report must name, versions it may name). Where a version is
 # missing, naming the missing one or the first one found after it is equally precise.
 CASES = [
@@ -85,6 +95,23 @@ CASES = [
     ),
     pytest.param(
         [f"UPDATE events SET id = randomblob(16) WHERE {_event('c', 2)}"], "c", {2}, id="id"
+    ),
+    # SQLite keeps whatever type a statement gives a column: a careless edit retypes it.
+    *[
+        pytest.param(
+            [f"UPDATE events SET {column} = {value} WHERE {_event('c', 2)}"],
+            "c",
+            {2},
+            id=f"retyped-{column}-{kind}",
+        )
+        for column, value, kind in RETYPED
+    ],
+    # A TEXT version sorts after every integer: version 2 is missing, 3 follows 1.
+    pytest.param(
+        [f"UPDATE events SET version = 'two' WHERE {_event('c', 2)}"],
+        "c",
+        {2, 3},
+        id="retyped-version-text",
     ),
     pytest.param([f"DELETE FROM events WHERE {_event('a', 3)}"], "a", {3, 4}, id="delete-middle"),
     pytest.param([f"DELETE FROM events WHERE {_event('c', 1)}"], "c", {1, 2}, id="delete-first"),
@@ -269,3 +296,28 @@ async def test_a_read_yields_the_pages_before_an_event_that_does_not_decode(
             await read()
     assert caught.value.version == bad
     assert len(got) == yielded
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("data", "CAST(data AS TEXT)", "data holds str"),
+        ("recorded_at", "'yesterday'", "recorded_at holds str 'yesterday'"),
+        ("version", "'two'", "version holds str 'two'"),
+        ("id", "hex(randomblob(8))", "id holds str"),
+    ],
+)
+async def test_reads_refuse_an_event_whose_column_was_retyped_naming_the_column(
+    tamper: Tamper, sqlite_url: str, column: str, value: str, shown: str
+) -> None:
+    tamper(f"UPDATE events SET {column} = {value} WHERE {_event('b', 2)}")
+
+    async with eventstore.connect(sqlite_url) as store:
+        reads = [lambda: collect(store.read_all())]
+        if column != "version":  # a TEXT version falls outside every version range
+            reads += [lambda: collect(store.read("b")), lambda: store.list_events("b")]
+        for read in reads:
+            with pytest.raises(eventstore.IntegrityError, match="was altered: " + shown) as caught:
+                await read()
+            assert caught.value.conversation_id == "b"
+            assert caught.value.version == (None if column == "version" else 2)
