@@ -54,11 +54,14 @@ def encode(body: Body) -> bytes:
         if type(cost) is float and not math.isfinite(cost):
             raise SchemaError("$.usage.cost_usd", f"expected a finite float >= 0, got {cost}")
     elif type(body) is Custom and body.payload is not None:
-        try:
-            payload = msgspec.to_builtins(body.payload, enc_hook=_enc_hook)
-        except (TypeError, NotImplementedError) as exc:
-            raise SchemaError("$.payload", str(exc)) from None
-        _check_finite(payload, "$.payload")
+        if isinstance(body.payload, msgspec.Struct):  # a registered type: its fields decide
+            try:
+                payload = msgspec.to_builtins(body.payload, enc_hook=_enc_hook)
+            except (TypeError, NotImplementedError) as exc:
+                raise SchemaError("$.payload", str(exc)) from None
+            _check_finite(payload, "$.payload")
+        else:
+            _check_json_value(body.payload, "$.payload")
     try:
         raw = _encoder.encode(body)
     except (TypeError, NotImplementedError) as exc:
@@ -115,6 +118,35 @@ def _unencodable_at(value: Any, path: str) -> tuple[str, int] | None:
             if (found := _unencodable_at(item, f"{path}[{i}]")) is not None:
                 return found
     return None
+
+
+_JSON_SCALARS = (str, int, bool, type(None))
+
+
+def _check_json_value(value: Any, path: str) -> None:
+    """Refuse what would not read back as given: a plain payload is JSON, and msgspec would
+    silently write a set or tuple as an array, bytes as base64, a datetime or UUID as a string,
+    an int key as a string key."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise SchemaError(
+                    path, f"object keys must be str, got {type(key).__name__} {key!r:.40}"
+                )
+            _check_json_value(item, f"{path}.{key}")
+    elif kind is list:
+        for i, item in enumerate(value):
+            _check_json_value(item, f"{path}[{i}]")
+    elif kind is float:
+        if not math.isfinite(value):
+            raise SchemaError(path, f"expected a finite number, got {value}")
+    elif kind not in _JSON_SCALARS:
+        raise SchemaError(
+            path,
+            f"expected a JSON value (dict, list, str, int, float, bool or None), got "
+            f"{kind.__name__}; register a payload type (schemas.register_custom) for others",
+        )
 
 
 def _check_finite(value: Any, path: str) -> None:

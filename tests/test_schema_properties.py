@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -547,8 +548,22 @@ def test_a_lone_surrogate_in_any_string_field_is_named_by_encode(before, bad, af
             "$.usage.cost_usd",
             "expected float | null",
         ),
-        (schemas.Custom(event_type="x", payload=object()), "$.payload", "type object"),
-        (schemas.Custom(event_type="x", payload={"a": [object()]}), "$.payload", "type object"),
+        (schemas.Custom(event_type="x", payload=object()), "$.payload", "got object"),
+        (schemas.Custom(event_type="x", payload={"a": [object()]}), "$.payload.a[0]", "got object"),
+        # What JSON would not give back as it was given, refused rather than converted.
+        (schemas.Custom(event_type="x", payload={"tags": {"a"}}), "$.payload.tags", "got set"),
+        (schemas.Custom(event_type="x", payload=[(1, 2)]), "$.payload[0]", "got tuple"),
+        (schemas.Custom(event_type="x", payload={"b": b"\x00"}), "$.payload.b", "got bytes"),
+        (
+            schemas.Custom(event_type="x", payload={"at": datetime(2026, 1, 1)}),
+            "$.payload.at",
+            "got datetime",
+        ),
+        (
+            schemas.Custom(event_type="x", payload={1: 2}),
+            "$.payload",
+            "keys must be str, got int 1",
+        ),
     ],
 )
 def test_encode_of_values_of_the_wrong_type_raises_schema_error(body, path, problem):

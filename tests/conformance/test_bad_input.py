@@ -129,7 +129,7 @@ CASES = [
     ),
     pytest.param(
         append("c", [Custom(event_type="x", payload={"a": object()})]),
-        "$.events[0].payload",
+        "$.events[0].payload.a",
         id="events-unencodable-payload",
     ),
     pytest.param(append_raw("c", []), "$.events", id="raw-empty"),
