@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 import pytest
 from hypothesis import given
@@ -10,9 +12,11 @@ from hypothesis import strategies as st
 from schemas import SchemaError
 from schemas.types import ConversationId, check_id
 
+C1 = re.compile("[\x80-\x9f]")
 
-@given(st.text(max_size=220))
-def test_check_id_agrees_with_the_schema_type(value: str) -> None:
+
+@given(st.text(max_size=220) | st.text(st.characters(max_codepoint=0xA0), max_size=10))
+def test_check_id_agrees_with_the_schema_type_but_also_refuses_c1_controls(value: str) -> None:
     try:
         msgspec.convert(value, ConversationId)
         schema_ok = True
@@ -23,7 +27,7 @@ def test_check_id_agrees_with_the_schema_type(value: str) -> None:
         ours_ok = True
     except SchemaError:
         ours_ok = False
-    assert ours_ok == schema_ok
+    assert ours_ok == (schema_ok and not C1.search(value))
 
 
 @pytest.mark.parametrize(
@@ -35,6 +39,7 @@ def test_check_id_agrees_with_the_schema_type(value: str) -> None:
         (42, "expected str, got int"),
         # JSON documents cannot hold a lone surrogate either: their decode refuses it.
         ("ab\ud800", "not encodable as UTF-8 at index 2"),
+        ("csi\x9b31m", "control character '\\x9b' at index 3"),
     ],
 )
 def test_check_id_names_path_and_problem(value: object, problem: str) -> None:

@@ -47,6 +47,7 @@ BAD_IDS = [
     pytest.param("a\nb", id="newline"),
     pytest.param("trailing\n", id="trailing-newline"),
     pytest.param("del\x7f", id="del"),
+    pytest.param("csi\x9b31m", id="c1-control"),
     pytest.param(42, id="int"),
     pytest.param(None, id="none"),
     pytest.param("lone\ud800surrogate", id="surrogate"),
