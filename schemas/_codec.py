@@ -124,9 +124,10 @@ _JSON_SCALARS = (str, int, bool, type(None))
 
 
 def _check_json_value(value: Any, path: str) -> None:
-    """Refuse what would not read back as given: a plain payload is JSON, and msgspec would
-    silently write a set or tuple as an array, bytes as base64, a datetime or UUID as a string,
-    an int key as a string key."""
+    """Refuse what would read back as something else: a plain payload is JSON, and msgspec
+    would silently write a set as an array, bytes as base64, a datetime or UUID as a string, an
+    int key as a string key. A tuple is an array, as Python's ``json`` has it (read back as a
+    list)."""
     kind = type(value)
     if kind is dict:
         for key, item in value.items():
@@ -135,7 +136,7 @@ def _check_json_value(value: Any, path: str) -> None:
                     path, f"object keys must be str, got {type(key).__name__} {key!r:.40}"
                 )
             _check_json_value(item, f"{path}.{key}")
-    elif kind is list:
+    elif kind is list or kind is tuple:
         for i, item in enumerate(value):
             _check_json_value(item, f"{path}[{i}]")
     elif kind is float:
