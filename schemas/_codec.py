@@ -178,7 +178,7 @@ def decode(raw: bytes | str, *, path: str = "$") -> Body:
     except msgspec.ValidationError as exc:  # (a DecodeError subclass: caught first)
         slow: msgspec.ValidationError | None = exc
     except msgspec.DecodeError as exc:
-        raise SchemaError(path, _lower(str(exc))) from None
+        raise SchemaError(path, _malformed(exc, raw)) from None
     except _INPUT_ERRORS as exc:
         raise _input_error(exc, raw, path) from None
     else:
@@ -213,7 +213,7 @@ def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) ->
     except msgspec.ValidationError:  # (a DecodeError subclass: caught first)
         tag = None  # not an object, or no string "type": reported below with the document
     except msgspec.DecodeError as exc:  # malformed JSON past the point the typed decode stopped
-        raise SchemaError(root, _lower(str(exc))) from None
+        raise SchemaError(root, _malformed(exc, raw)) from None
     if isinstance(tag, str) and tag not in EVENT_TYPES:
         # Only the tag is needed to keep an event of a type we do not know, whatever its
         # other fields hold (even numbers no Python value holds).
@@ -224,7 +224,7 @@ def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) ->
         # Well-formed JSON that no Python value holds (a number like 1e400).
         raise _schema_error(first, None, root) from None
     except msgspec.DecodeError as exc:  # malformed past the point the typed decode stopped
-        raise SchemaError(root, _lower(str(exc))) from None
+        raise SchemaError(root, _malformed(exc, raw)) from None
     if not isinstance(doc, dict):
         raise SchemaError(root, f"expected an event object, got {_json_type(doc)}")
     if "type" not in doc:
@@ -350,6 +350,28 @@ def _show(value: Any) -> str:
 def _json_type(value: Any) -> str:
     names = {dict: "object", list: "array", str: "str", int: "int", float: "float", bool: "bool"}
     return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+# A \uD800-\uDBFF escape (not itself escaped) without the \uDC00-\uDFFF escape it pairs with.
+_LONE_HIGH_SURROGATE = re.compile(
+    rb"(?:^|[^\\])(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2})(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+
+
+def _malformed(exc: msgspec.DecodeError, raw: bytes | str) -> str:
+    """The problem of a document msgspec cannot parse, in its words, except where they
+    mislead: for a lone high surrogate escape it says the input was truncated."""
+    text = _lower(str(exc))
+    if text == "input data was truncated":
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+        lone = _LONE_HIGH_SURROGATE.search(data)
+        if lone is not None:
+            return (
+                f"JSON is malformed: invalid utf-16 surrogate pair "
+                f"({lone.group(1).decode()} at byte {lone.start(1)} is not followed by a low "
+                "surrogate)"
+            )
+    return text
 
 
 def _lower(text: str) -> str:

@@ -571,3 +571,27 @@ def test_encode_of_values_of_the_wrong_type_raises_schema_error(body, path, prob
         schemas.encode(body)
     assert err.value.path == path
     assert problem in err.value.problem
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (
+            rb'{"type":"conversation_created","title":"\ud800"}',
+            "JSON is malformed: invalid utf-16 surrogate pair (\\ud800 at byte 40 is not "
+            "followed by a low surrogate)",
+        ),
+        (
+            rb'{"type":"conversation_created","title":"ok \uDBFFx"}',
+            "JSON is malformed: invalid utf-16 surrogate pair (\\uDBFF at byte 43 is not "
+            "followed by a low surrogate)",
+        ),
+        # An escaped backslash before "ud800" is text, not an escape: truncation is truncation.
+        (rb'{"type":"conversation_created","title":"\\ud800', "input data was truncated"),
+        (rb'{"type":"conversation_created","title":"x', "input data was truncated"),
+    ],
+)
+def test_a_lone_high_surrogate_escape_is_not_reported_as_truncation(raw, problem):
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.decode(raw)
+    assert (err.value.path, err.value.problem) == ("$", problem)
