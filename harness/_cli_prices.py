@@ -81,7 +81,11 @@ def _table_options(command: _F) -> _F:
             type=click.Path(dir_okay=False),
             help="LiteLLM-format price file (default: CONVLOG_PRICES_PATH/_URL, cache, fetch).",
         ),
-        click.option("--offline", is_flag=True, help="Never fetch; use what is on disk."),
+        click.option(
+            "--offline",
+            is_flag=True,
+            help="Never fetch (not even CONVLOG_PRICES_URL); use what is on disk.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
     ]
     for option in reversed(options):
@@ -95,7 +99,7 @@ def _load(prices_path: str | None, offline: bool) -> PriceTable:
             return read_prices(prices_path)
         except PriceTableError as exc:
             raise click.ClickException(f"cannot use --prices {prices_path}: {exc}") from None
-    return load_prices(fetch_url=None if offline else LITELLM_PRICES_URL)
+    return load_prices(offline=offline)
 
 
 @prices.command()
@@ -230,7 +234,7 @@ def cost(
             click.echo(
                 f"  {line.component:<15}{line.tokens:>{width},} x {rate:<16} = ${_plain(line.cost)}"
             )
-        click.echo(f"  total  ${priced.cost_usd}")
+        click.echo(f"  total  ${_plain(Decimal(repr(priced.cost_usd)))}")
     if priced.cost_usd is None:
         raise click.ClickException(f"{priced.pricing}: {priced.detail}")
 
@@ -291,9 +295,8 @@ def _show_text(model: str, table: PriceTable, found: ModelPrice) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     click.echo("USD per million tokens:")
     for r in [header, *rows]:
-        click.echo(
-            "  " + "  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True))
-        )
+        padded = (cell.ljust(width) for cell, width in zip(r, widths, strict=True))
+        click.echo(("  " + "  ".join(padded)).rstrip())
 
 
 def _plain(value: Decimal) -> str:

@@ -209,8 +209,12 @@ def test_cost_rejects_negative_counts() -> None:
 
 class Server:
     def __init__(self, body: bytes, status: int = 200) -> None:
+        self.hits = 0
+        server = self
+
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                server.hits += 1
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -235,9 +239,9 @@ class Server:
 def serve() -> Iterator[Any]:
     servers: list[Server] = []
 
-    def start(body: bytes, status: int = 200) -> str:
+    def start(body: bytes, status: int = 200) -> Server:
         servers.append(Server(body, status))
-        return servers[-1].url
+        return servers[-1]
 
     yield start
     for server in servers:
@@ -245,7 +249,7 @@ def serve() -> Iterator[Any]:
 
 
 def test_update_from_url_then_show_uses_the_fresh_cache(isolated: Path, serve: Any) -> None:
-    url = serve(FIXTURE.read_bytes())
+    url = serve(FIXTURE.read_bytes()).url
     out = run("prices", "update", "--url", url).output
     assert re.match(
         rf"updated {isolated}/litellm_prices.json: litellm:[0-9a-f]{{12}}, 222 models", out
@@ -267,10 +271,10 @@ def test_update_refuses_garbage_and_keeps_the_old_cache(isolated: Path, serve: A
     cached.write_bytes(FIXTURE.read_bytes())
     old = time.time() - 3 * 86400
     os.utime(cached, (old, old))
-    result = run("prices", "update", "--url", serve(b"<html>oops</html>"), code=1)
+    result = run("prices", "update", "--url", serve(b"<html>oops</html>").url, code=1)
     assert "Error: cannot update prices: not a JSON document" in result.stderr
     assert cached.read_bytes() == FIXTURE.read_bytes()
-    result = run("prices", "update", "--url", serve(b"", 503), code=1)
+    result = run("prices", "update", "--url", serve(b"", 503).url, code=1)
     assert "HTTP 503" in result.stderr
 
 
@@ -284,3 +288,28 @@ def test_update_url_and_path_are_exclusive() -> None:
         "prices", "update", "--url", "http://127.0.0.1:9/x", "--path", str(FIXTURE), code=2
     )
     assert "give --url or --path, not both" in result.stderr
+
+
+def test_offline_fetches_nothing_not_even_the_url_in_the_environment(
+    isolated: Path, serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(FIXTURE.read_bytes())
+    monkeypatch.setenv("CONVLOG_PRICES_URL", server.url)
+    isolated.mkdir(parents=True)
+    (isolated / "litellm_prices.json").write_bytes(FIXTURE.read_bytes())
+    result = run("prices", "show", "gpt-4o", "--offline", "--json")
+    assert json.loads(result.stdout)["table"]["source"].endswith("(fresh cache)")
+    assert f"warning: offline: not fetching prices from {server.url}" in result.stderr
+    assert server.hits == 0
+    run("prices", "show", "gpt-4o", "--json")  # without --offline the URL is the source
+    assert server.hits == 1
+
+
+def test_cost_total_of_a_tiny_call_is_in_plain_notation() -> None:
+    out = run("prices", "cost", "--model", "gpt-4o", "--prompt", "10", *PRICES).output
+    assert out.rstrip().endswith("total  $0.000025")
+
+
+def test_show_text_rows_have_no_trailing_spaces() -> None:
+    out = run("prices", "show", "gpt-4o", *PRICES).output
+    assert all(line == line.rstrip() for line in out.splitlines())

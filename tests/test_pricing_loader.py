@@ -481,3 +481,15 @@ def test_default_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     for ignored in ("", "relative/path"):  # the XDG spec: only absolute paths count
         monkeypatch.setenv("XDG_CACHE_HOME", ignored)
         assert default_cache_dir() == tmp_path / "home" / ".cache" / "convlog"
+
+
+def test_offline_skips_every_network_step(
+    server: PriceServer, cache_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = server.serve("/explicit.json", SMALL)
+    fetch = server.serve("/fetch.json", SMALL)
+    write_cache(cache_home, SMALL, age_s=3 * DAY)  # stale: a fetch would be tried next
+    table = load_prices(url=url, fetch_url=fetch, offline=True)
+    assert table.source.endswith("(stale cache)")
+    assert server.hits == []
+    assert any(f"offline: not fetching prices from {url}" in m for m in messages(caplog))

@@ -74,11 +74,13 @@ def load_prices(
     timeout: float = DEFAULT_TIMEOUT,
     max_age: timedelta = MAX_AGE,
     fetch_url: str | None = LITELLM_PRICES_URL,
+    offline: bool = False,
 ) -> PriceTable:
     """A price table from the first source of the chain (module docstring) that works.
 
-    ``fetch_url=None`` skips the network step. Never raises: the worst case is an empty
-    table, announced by one warning.
+    ``fetch_url=None`` skips the network step. ``offline=True`` never touches the network:
+    it skips the download and any URL source too (``url``, ``CONVLOG_PRICES_URL``), saying
+    so in a warning. Never raises: the worst case is an empty table, announced by one warning.
     """
     explicit: list[tuple[str, str]] = []
     if path is not None:
@@ -90,6 +92,9 @@ def load_prices(
             if value := os.environ.get(variable):
                 explicit.append((kind, value))
     for kind, where in explicit:
+        if kind == "url" and offline:
+            logger.warning("offline: not fetching prices from %s", where)
+            continue
         if kind == "path":
             table = _attempt(f"price file {where}", read_prices, where)
         else:
@@ -107,7 +112,7 @@ def load_prices(
             return table
         cache_readable = False  # corrupt: do not offer it again as a stale fallback
 
-    if fetch_url is not None:
+    if fetch_url is not None and not offline:
         downloaded = _attempt(f"prices from {fetch_url}", _download, fetch_url, timeout)
         if downloaded is not None:
             table, raw = downloaded
