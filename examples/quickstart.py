@@ -45,14 +45,17 @@ PRICES = PriceTable.from_litellm(
 async def main(path: Path) -> None:
     async with eventstore.connect(f"sqlite:///{path}") as store:
         conv = "support-42"
-        await store.append(
-            conv,
-            [
-                ConversationCreated(title="Refund question", metadata={"customer": "c-981"}),
-                Messages(messages=[Message(role="user", content="Can I get a refund?")]),
-            ],
-            expected_version=eventstore.NO_CONVERSATION,
-        )
+        try:
+            await store.append(
+                conv,
+                [
+                    ConversationCreated(title="Refund question", metadata={"customer": "c-981"}),
+                    Messages(messages=[Message(role="user", content="Can I get a refund?")]),
+                ],
+                expected_version=eventstore.NO_CONVERSATION,  # refuse to start it twice
+            )
+        except eventstore.WrongExpectedVersion as exc:
+            sys.exit(f"{path} already holds {conv!r} (version {exc.actual}): use a new path")
 
         # An Anthropic call: its usage block counts cache reads *beside* input_tokens.
         # The normalizer makes the counts inclusive; pricing fills cost_usd and pricing.

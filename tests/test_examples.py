@@ -25,3 +25,12 @@ def test_quickstart_records_prices_lists_replays_and_verifies(tmp_path: Path) ->
     assert "my-finetune-v3: cost None, unpriced:model_not_found" in out
     assert "verify: ok (5 events)" in out
     assert db.stat().st_mode & 0o777 == 0o600
+
+
+def test_quickstart_refuses_to_record_its_conversation_twice(tmp_path: Path) -> None:
+    db = tmp_path / "quick.db"
+    command = [sys.executable, str(ROOT / "examples" / "quickstart.py"), str(db)]
+    subprocess.run(command, capture_output=True, check=True, timeout=60)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1
+    assert again.stderr == f"{db} already holds 'support-42' (version 5): use a new path\n"
