@@ -17,7 +17,7 @@ import msgspec
 from ._custom import payload_type_of
 from ._errors import SchemaError
 from ._events import EVENT_TYPES, Body, Custom, Event, Messages, UnknownEvent
-from ._messages import Part, TextPart, UnknownPart
+from ._messages import Part, TextPart, ToolResultPart, UnknownPart
 
 __all__ = ("decode", "encode")
 
@@ -26,8 +26,22 @@ PART_TYPES: frozenset[str] = frozenset(cls.__struct_config__.tag for cls in get_
 
 def _enc_hook(obj: Any) -> Any:
     if isinstance(obj, UnknownPart):
+        _check_unknown_part(obj.data)
         return obj.data
     raise NotImplementedError(f"cannot encode a value of type {type(obj).__name__}")
+
+
+def _check_unknown_part(data: Any) -> None:
+    """An unknown part must read back as itself: a JSON object whose ``type`` no known part
+    class claims (one that did would decode as that class). Paths are from the part."""
+    if type(data) is not dict:
+        raise SchemaError("$", f"expected a JSON object, got {type(data).__name__}")
+    tag = data.get("type")
+    if type(tag) is not str:
+        raise SchemaError("$.type", f"expected str, got {tag!r:.40}")
+    if tag in PART_TYPES:
+        raise SchemaError("$.type", f"{tag!r} is a known part type: build its class instead")
+    _check_json_value(data, "$")
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
@@ -45,7 +59,7 @@ def encode(body: Body) -> bytes:
     :raises SchemaError: if the body violates the schema (the path names the field).
     """
     if type(body) is UnknownEvent:
-        return body.raw
+        return _unknown_event_bytes(body)
     # JSON has no NaN or infinity, and msgspec silently writes null for them. The only float
     # fields are a usage's cost and whatever a custom payload holds.
     if type(body) is Messages and body.usage is not None:
@@ -55,19 +69,33 @@ def encode(body: Body) -> bytes:
             raise SchemaError("$.usage.cost_usd", f"expected a finite float >= 0, got {cost}")
     elif type(body) is Custom and body.payload is not None:
         if isinstance(body.payload, msgspec.Struct):  # a registered type: its fields decide
+            registered = payload_type_of(body.event_type)
+            if registered is not type(body.payload):
+                raise SchemaError(
+                    "$.payload",
+                    f"a {type(body.payload).__name__} payload reads back as a plain dict unless "
+                    f"it is the type registered for {body.event_type!r} (schemas.register_custom)"
+                    + (f"; that is {registered.__name__}" if registered is not None else ""),
+                )
             try:
                 payload = msgspec.to_builtins(body.payload, enc_hook=_enc_hook)
             except (TypeError, NotImplementedError) as exc:
                 raise SchemaError("$.payload", str(exc)) from None
             _check_finite(payload, "$.payload")
         else:
-            _check_json_value(body.payload, "$.payload")
+            try:
+                _check_json_value(body.payload, "$.payload")
+            except SchemaError as exc:
+                hint = "; register a payload type (schemas.register_custom) for other values"
+                raise SchemaError(exc.path, exc.problem + hint) from None
     try:
         raw = _encoder.encode(body)
     except (TypeError, NotImplementedError) as exc:
         raise SchemaError("$", str(exc)) from None
     except UnicodeEncodeError:  # a str holding a lone surrogate
         raise _unencodable(body) from None
+    except SchemaError as exc:  # from _enc_hook: an unknown part, its path relative to it
+        raise _in_unknown_part(body, exc) from None
     if type(decode(raw)) is UnknownEvent:
         raise SchemaError("$", f"not an event body: {type(body).__name__}")
     return raw
@@ -93,6 +121,45 @@ def _bad_utf8_at(raw: bytes | str) -> int:
     except UnicodeDecodeError as exc:
         return exc.start
     return 0
+
+
+def _unknown_event_bytes(body: UnknownEvent) -> bytes:
+    """An unknown event's bytes, once they are known to decode back to it."""
+    given: Any = body.raw  # typed bytes, but a caller may have built it around a str
+    raw = given.encode("utf-8", "surrogatepass") if isinstance(given, str) else bytes(given)
+    again = decode(raw)
+    if type(again) is not UnknownEvent:
+        tag = again.__struct_config__.tag
+        raise SchemaError("$.type", f"{tag!r} is a known event type: decode the bytes instead")
+    if again.type != body.type:
+        raise SchemaError("$.type", f"the bytes say {again.type!r}, the event says {body.type!r}")
+    return raw
+
+
+def _in_unknown_part(body: Body, error: SchemaError) -> SchemaError:
+    """``error``, raised for an unknown part somewhere in ``body``, with the part's path."""
+    assert type(body) is Messages
+    for i, message in enumerate(body.messages):
+        found = _unknown_part_path(message.content, f"$.messages[{i}].content")
+        if found is not None:
+            return SchemaError(found + error.path[1:], error.problem)
+    return error
+
+
+def _unknown_part_path(content: Any, path: str) -> str | None:
+    if type(content) is not list:
+        return None
+    for j, part in enumerate(content):
+        if isinstance(part, UnknownPart):
+            try:
+                _check_unknown_part(part.data)
+            except SchemaError:
+                return f"{path}[{j}]"
+        elif isinstance(part, ToolResultPart):
+            found = _unknown_part_path(part.content, f"{path}[{j}].content")
+            if found is not None:
+                return found
+    return None
 
 
 def _unencodable(body: Body) -> SchemaError:
@@ -146,7 +213,7 @@ def _check_json_value(value: Any, path: str) -> None:
         raise SchemaError(
             path,
             f"expected a JSON value (dict, list, str, int, float, bool or None), got "
-            f"{kind.__name__}; register a payload type (schemas.register_custom) for others",
+            f"{kind.__name__}",
         )
 
 

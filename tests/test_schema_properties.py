@@ -595,3 +595,94 @@ def test_a_lone_high_surrogate_escape_is_not_reported_as_truncation(raw, problem
     with pytest.raises(schemas.SchemaError) as err:
         schemas.decode(raw)
     assert (err.value.path, err.value.problem) == ("$", problem)
+
+
+# --- what encode returns decodes back to what was encoded, or encode refuses ----------------
+
+TAGS = st.sampled_from(["later", "stop", "messages", "error", "custom", "text"]) | st.text(
+    max_size=8
+)
+
+
+@given(
+    TAGS,
+    TAGS.flatmap(
+        lambda tag: st.fixed_dictionaries({"type": st.just(tag)}, optional={"x": cst.json_values()})
+    ).map(msgspec.json.encode)
+    | st.binary(max_size=30),
+)
+def test_an_unknown_event_encodes_only_to_bytes_that_decode_back_to_it(tag, raw):
+    body = schemas.UnknownEvent(tag, raw)
+    try:
+        out = schemas.encode(body)
+    except schemas.SchemaError:
+        return
+    assert out == raw
+    assert schemas.decode(out) == body
+
+
+@given(TAGS, cst.json_values())
+def test_an_unknown_part_encodes_only_to_what_decodes_back_to_it(tag, value):
+    part = schemas.UnknownPart({"type": tag, "v": value})
+    body = schemas.Messages(messages=[schemas.Message(role="user", content=[part])])
+    try:
+        out = schemas.encode(body)
+    except schemas.SchemaError as err:
+        refused_at = err.path
+    else:
+        assert schemas.decode(out) == body
+        return
+    assert refused_at.startswith("$.messages[0].content[0]")
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "problem"),
+    [
+        (schemas.UnknownEvent("stop", b"not json"), "$", "JSON is malformed"),
+        (
+            schemas.UnknownEvent("stop", b'{"type":"error","message":"m"}'),
+            "$.type",
+            "'error' is a known event type",
+        ),
+        (schemas.UnknownEvent("stop", b'{"type":"later"}'), "$.type", "the bytes say 'later'"),
+        (
+            schemas.Messages(
+                messages=[
+                    schemas.Message(
+                        role="user",
+                        content=[
+                            schemas.TextPart(text="a"),
+                            schemas.ToolResultPart(
+                                tool_call_id="t",
+                                content=[schemas.UnknownPart({"type": "audio", "at": {1}})],
+                            ),
+                        ],
+                    )
+                ]
+            ),
+            "$.messages[0].content[1].content[0].at",
+            "got set",
+        ),
+        (
+            schemas.Messages(
+                messages=[
+                    schemas.Message(
+                        role="user", content=[schemas.UnknownPart({"type": "text", "text": "hi"})]
+                    )
+                ]
+            ),
+            "$.messages[0].content[0].type",
+            "'text' is a known part type",
+        ),
+        (
+            schemas.Custom(event_type="not.registered", payload=schemas.TextPart(text="x")),
+            "$.payload",
+            "reads back as a plain dict unless it is the type registered for 'not.registered'",
+        ),
+    ],
+)
+def test_encode_refuses_what_would_not_read_back_as_it_was(body, path, problem):
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.encode(body)
+    assert err.value.path == path
+    assert problem in err.value.problem
