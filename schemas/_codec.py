@@ -128,7 +128,7 @@ def _unknown_event_bytes(body: UnknownEvent) -> bytes:
     given: Any = body.raw  # typed bytes, but a caller may have built it around a str
     raw = given.encode("utf-8", "surrogatepass") if isinstance(given, str) else bytes(given)
     again = decode(raw)
-    if type(again) is not UnknownEvent:
+    if not isinstance(again, UnknownEvent):
         tag = again.__struct_config__.tag
         raise SchemaError("$.type", f"{tag!r} is a known event type: decode the bytes instead")
     if again.type != body.type:
