@@ -184,7 +184,14 @@ class _Comparison:
     def node(self, old: Any, new: Any, path: str) -> None:
         if isinstance(old, Mapping) and isinstance(new, Mapping):
             self.default(old, new, path)
+        self.beside(old, new, path)
         old, new = _resolve(self.old, old), _resolve(self.new, new)
+        if old is False:  # accepted nothing: nothing old to keep accepting
+            return
+        if new is False:
+            self.report(path, TIGHTENED, "values here are no longer allowed")
+            return
+        self.beside(old, new, path)
         key = (id(old), id(new))
         if key in self.seen:  # recursive schemas: each pair of definitions once
             return
@@ -195,12 +202,25 @@ class _Comparison:
             self.match(alt, new_alts, path, union)
 
     def default(self, old: Mapping[str, Any], new: Mapping[str, Any], path: str) -> None:
-        if "default" in old and "default" in new and not _same(old["default"], new["default"]):
-            self.report(
-                path,
-                DEFAULT_CHANGED,
-                f"{_show(old['default'])} -> {_show(new['default'])}",
-            )
+        # A default that disappears is a change too: msgspec states none for a
+        # default_factory, so the new reader may fill in another value. (One that appears is
+        # judged in properties(), which knows whether old documents could lack the field.)
+        if "default" not in old:
+            return
+        if "default" in new and _same(old["default"], new["default"]):
+            return
+        now = _show(new["default"]) if "default" in new else "absent"
+        self.report(path, DEFAULT_CHANGED, f"{_show(old['default'])} -> {now}")
+
+    def beside(self, old: Any, new: Any, path: str) -> None:
+        """Keywords next to ``$ref``/``anyOf``/``oneOf`` apply too (draft 2020-12), but the
+        comparison follows the reference or the union: any change among them is unchecked."""
+        was, now = _beside(old), _beside(new)
+        for name in sorted(set(was) | set(now)):
+            if name not in was or name not in now or not _same(was[name], now[name]):
+                before = _show(was[name]) if name in was else "absent"
+                after = _show(now[name]) if name in now else "absent"
+                self.report(path, UNCHECKED, f"{name} beside a $ref or union: {before} -> {after}")
 
     def match(self, alt: _Alt, new_alts: list[_Alt], path: str, union: bool) -> None:
         kind, value = alt.kind
@@ -291,7 +311,23 @@ class _Comparison:
         old_props, new_props = old.get("properties", {}), new.get("properties", {})
         for name, sub in old_props.items():
             if name in new_props:
-                self.node(sub, new_props[name], _child(path, name))
+                new_sub = new_props[name]
+                optional = name not in old.get("required", ())
+                if (
+                    optional
+                    and isinstance(sub, Mapping)
+                    and isinstance(new_sub, Mapping)
+                    and "default" not in sub
+                    and "default" in new_sub
+                ):
+                    # Old documents may lack the field, and the old reader stated no default
+                    # (a default_factory): the new one may read them differently.
+                    self.report(
+                        _child(path, name),
+                        DEFAULT_CHANGED,
+                        f"absent -> {_show(new_sub['default'])}",
+                    )
+                self.node(sub, new_sub, _child(path, name))
             else:
                 self.report(_child(path, name), FIELD_REMOVED, "no longer a property")
         for name in new.get("required", ()):
@@ -338,9 +374,22 @@ def _resolve(doc: Mapping[str, Any], node: Any) -> Any:
             raise UnusableInput(f"$ref cycle at {ref!r}")
     if node is True:
         return {}
+    if node is False:  # accepts nothing; the caller decides what that means where it stands
+        return False
     if not isinstance(node, Mapping):
         raise UnusableInput(f"a schema must be an object or a boolean, got {_show(node)}")
     return node
+
+
+# What may stand next to $ref or a union without being a constraint of its own.
+_NOT_BESIDE = _ANNOTATIONS | {"$ref", "anyOf", "oneOf", "discriminator", "default"}
+
+
+def _beside(node: Any) -> dict[str, Any]:
+    """The constraint keywords standing next to a ``$ref`` or a union in ``node``."""
+    if not isinstance(node, Mapping) or not ("$ref" in node or "anyOf" in node or "oneOf" in node):
+        return {}
+    return {name: value for name, value in node.items() if name not in _NOT_BESIDE}
 
 
 def _alternatives(
@@ -358,7 +407,9 @@ def _alternatives(
             tag_field = str(discriminator.get("propertyName", tag_field))
         out: list[_Alt] = []
         for member in members:
-            out.extend(_alternatives(doc, _resolve(doc, member), tag_field))
+            resolved = _resolve(doc, member)
+            if resolved is not False:  # a member that accepts nothing adds no alternative
+                out.extend(_alternatives(doc, resolved, tag_field))
         return out
     if "enum" in node or "const" in node:
         values = list(node["enum"]) if "enum" in node else [node["const"]]

@@ -381,6 +381,7 @@ def test_module_entry_point_exits_1_on_a_break():
 # --- the rules on small hand-written schemas: one row per form the checker understands --------
 
 STR, INT, NUM = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+NULL = {"type": "null"}
 
 
 def obj(required: tuple[str, ...] = (), **props):
@@ -536,6 +537,54 @@ CASES = [
             "$ref": "#/$defs/T",
         },
         {("$.n", NARROW)},
+    ),
+    # Keywords next to $ref or a union apply as well (draft 2020-12); the checker follows the
+    # reference or the union, so any change among them is reported as unchecked.
+    (
+        "keyword added beside a $ref",
+        {"$defs": {"S": STR}, **obj(a={"$ref": "#/$defs/S"})},
+        {"$defs": {"S": STR}, **obj(a={"$ref": "#/$defs/S", "not": {"const": ""}})},
+        {("$.a", compat.UNCHECKED)},
+    ),
+    (
+        "type added beside a root union",
+        {"anyOf": [obj(a=STR), NULL]},
+        {"anyOf": [obj(a=STR), NULL], "type": "object"},
+        {("$", compat.UNCHECKED)},
+    ),
+    (
+        "keyword beside a union on an optional field",
+        obj(a={"anyOf": [STR, NULL], "default": None}),
+        obj(a={"anyOf": [STR, NULL], "default": None, "minLength": 1}),
+        {("$.a", compat.UNCHECKED)},
+    ),
+    # A false schema accepts nothing.
+    ("property made false", obj(a=STR), obj(a=False), {("$.a", TIGHT)}),
+    ("property that was false", obj(a=False), obj(a=STR), set()),
+    (
+        "union member made false",
+        obj(a={"anyOf": [STR, NULL]}),
+        obj(a={"anyOf": [STR, False]}),
+        {("$.a", NARROW)},
+    ),
+    # Defaults: old documents without the field must read the same.
+    (
+        "default removed",
+        obj(a={**STR, "default": "{}"}),
+        obj(a=STR),
+        {("$.a", compat.DEFAULT_CHANGED)},
+    ),
+    (
+        "default stated for an optional field that had none (a default_factory)",
+        obj(a=STR),
+        obj(a={**STR, "default": ""}),
+        {("$.a", compat.DEFAULT_CHANGED)},
+    ),
+    (
+        "default stated for a field that was required",
+        obj(("a",), a=STR),
+        obj(a={**STR, "default": ""}),
+        set(),
     ),
     (
         # An absent additionalProperties is a fresh ``true`` schema at each place; one shared
