@@ -159,11 +159,13 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any], file: str = "") -> l
 
 
 class _Alt(NamedTuple):
-    """One alternative of a (flattened) union: its kind and its schema."""
+    """One alternative of a (flattened) union: its kind and its schema, and the keywords that
+    stood beside the ``$ref`` the member reached it through."""
 
     kind: tuple[str, Any]  # ("tag", value) | ("type", name) | ("enum", values) | ("any", None)
     schema: Mapping[str, Any]
     tag_field: str = "type"
+    beside: Mapping[str, Any] = {}  # shared, never mutated
 
 
 class _Comparison:
@@ -215,7 +217,9 @@ class _Comparison:
     def beside(self, old: Any, new: Any, path: str) -> None:
         """Keywords next to ``$ref``/``anyOf``/``oneOf`` apply too (draft 2020-12), but the
         comparison follows the reference or the union: any change among them is unchecked."""
-        was, now = _beside(old), _beside(new)
+        self.compare_beside(_beside(old), _beside(new), path)
+
+    def compare_beside(self, was: Mapping[str, Any], now: Mapping[str, Any], path: str) -> None:
         for name in sorted(set(was) | set(now)):
             if name not in was or name not in now or not _same(was[name], now[name]):
                 before = _show(was[name]) if name in was else "absent"
@@ -242,6 +246,7 @@ class _Comparison:
                 self.report(path, MEMBER_REMOVED, f"tag {_show(value)} no longer accepted")
                 return
             where = f"{path}[{alt.tag_field}={value}]" if union else path
+            self.compare_beside(alt.beside, same[0].beside, where)
             self.pair(alt.schema, same[0].schema, where)
             return
         # A plain JSON type: the same type, or a wider one, must remain.
@@ -254,6 +259,7 @@ class _Comparison:
                 path, TYPE_NARROWED, f"{value} no longer accepted (now {_describe(new_alts)})"
             )
             return
+        self.compare_beside(alt.beside, candidates[0].beside, path)
         self.pair(alt.schema, candidates[0].schema, path)
 
     def pair(self, old: Mapping[str, Any], new: Mapping[str, Any], path: str) -> None:
@@ -408,8 +414,11 @@ def _alternatives(
         out: list[_Alt] = []
         for member in members:
             resolved = _resolve(doc, member)
-            if resolved is not False:  # a member that accepts nothing adds no alternative
-                out.extend(_alternatives(doc, resolved, tag_field))
+            if resolved is False:  # a member that accepts nothing adds no alternative
+                continue
+            beside = _beside(member)
+            for alt in _alternatives(doc, resolved, tag_field):
+                out.append(alt._replace(beside={**alt.beside, **beside}) if beside else alt)
         return out
     if "enum" in node or "const" in node:
         values = list(node["enum"]) if "enum" in node else [node["const"]]

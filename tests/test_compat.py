@@ -547,6 +547,15 @@ CASES = [
         {("$.a", compat.UNCHECKED)},
     ),
     (
+        "keyword added beside a $ref inside a union member",
+        {"$defs": {"S": obj(a=STR)}, **obj(u={"anyOf": [{"$ref": "#/$defs/S"}, NULL]})},
+        {
+            "$defs": {"S": obj(a=STR)},
+            **obj(u={"anyOf": [{"$ref": "#/$defs/S", "not": {"required": ["a"]}}, NULL]}),
+        },
+        {("$.u", compat.UNCHECKED)},
+    ),
+    (
         "type added beside a root union",
         {"anyOf": [obj(a=STR), NULL]},
         {"anyOf": [obj(a=STR), NULL], "type": "object"},
