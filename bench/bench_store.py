@@ -121,8 +121,10 @@ def required_us(n: int) -> float:
     """Microseconds per event of the Python work the design requires of any append, timed
     alone: validating the body (encode, decode again), linking the hash chain, folding the
     summary. Raw ``sqlite3`` does none of it. Done in series with the SQL, as a single writer
-    under CPython's GIL does it, it caps the ratio at ``raw_us / (raw_us + required_us)``
-    before any other cost (ids, requests, thread hand-offs, summary rows) is paid."""
+    under CPython's GIL does it, raw plus this work alone would run at about
+    ``raw_us / (raw_us + required_us)`` of raw, before any other cost (ids, requests, thread
+    hand-offs, summary rows). An estimate, not a bound: the store's INSERT binds fewer
+    parameters than raw's and costs a little less."""
     bodies, ids = BODIES[:n], [u.bytes for u in uuid7s(n)]
     start = time.perf_counter()
     fold, prev = Fold("conv-x"), GENESIS
@@ -324,15 +326,26 @@ async def main() -> None:
             results[key] = {"events_per_s": o, "raw_events_per_s": r, "ratio": ratio(o, r),
                             "target_ratio": MIN_RATIO[key]}  # fmt: skip
 
-        ours, raw, ceiling = [], [], []
+        # What raw plus the required work would reach (required_us) is measured inside each
+        # run, next to the figures it is compared with: this VM's speed drifts within minutes.
+        floors: list[float] = []
+
+        def plus_required(raw_rate: float, baseline_rate: float) -> float:
+            """The ratio to ``baseline_rate`` of ``raw_rate``'s work plus the required work."""
+            floors.append(required_us(1000))
+            return ratio(1e6 / (1e6 / raw_rate + floors[-1]), baseline_rate)
+
+        ours, raw, ceiling, caps = [], [], [], []
         for _ in range(runs):
             ours.append(await scenario_a(tmp, n_a))
             raw.append(raw_executemany(tmp, rows_a))
             ceiling.append(raw_executemany(tmp, rows_a, per_txn=50))
+            caps.append(plus_required(ceiling[-1], raw[-1]))
         collect("a_concurrent_50_tasks", ours, raw)
         # Raw's own rate at the largest batch 50 concurrent callers allow: each waits for its
         # durable result, so no transaction can hold more than 50 of their events.
         results["a_concurrent_50_tasks"]["raw_50_per_txn_events_per_s"] = statistics.median(ceiling)
+        results["a_concurrent_50_tasks"]["ratio_raw_plus_required"] = statistics.median(caps)
 
         ours, raw = [], []
         rows_b = raw_rows(n_b, 1)
@@ -341,21 +354,15 @@ async def main() -> None:
             raw.append(raw_per_row(tmp, rows_b))
         collect("b_sequential", ours, raw)
 
-        ours, raw = [], []
+        ours, raw, caps = [], [], []
         rows_c = raw_rows(n_c * 1000, n_c, per=1000)
         for _ in range(runs):
             ours.append(await scenario_c(tmp, n_c))
             raw.append(raw_executemany(tmp, rows_c, per_txn=1000))
+            caps.append(plus_required(raw[-1], raw[-1]))
         collect("c_batches_of_1000", ours, raw)
-
-        floor = statistics.median(required_us(1000) for _ in range(runs))
-        results["required_python_us_per_event"] = floor
-        for key in ("a_concurrent_50_tasks", "c_batches_of_1000"):
-            r = results[key]
-            # (a): each 50-event transaction of raw's, plus the required work for 50 events.
-            raw_rate = r.get("raw_50_per_txn_events_per_s", r["raw_events_per_s"])
-            best = 1e6 / (1e6 / raw_rate + floor)
-            r["ratio_ceiling"] = ratio(best, r["raw_events_per_s"])
+        results["c_batches_of_1000"]["ratio_raw_plus_required"] = statistics.median(caps)
+        results["required_python_us_per_event"] = statistics.median(floors)
 
         d_ours, d_raw = await scenario_d(tmp, max(runs, 5))
         results["d_read_1000_typed"] = {"events_per_s": d_ours, "raw_events_per_s": d_raw,
@@ -382,8 +389,8 @@ async def main() -> None:
           f"{ratio(a['events_per_s'], a['raw_50_per_txn_events_per_s']):.2f}x of it")  # fmt: skip
     c = results["c_batches_of_1000"]
     print(f"  validating, hash-chaining and folding an event alone take {floor:.1f} us; raw "
-          f"plus that work would reach at best {a['ratio_ceiling']:.2f}x in (a) and "
-          f"{c['ratio_ceiling']:.2f}x in (c)")  # fmt: skip
+          f"plus only that work: {a['ratio_raw_plus_required']:.2f}x in (a), "
+          f"{c['ratio_raw_plus_required']:.2f}x in (c)")  # fmt: skip
     print(f"e list_conversations page of 50 (target: p50 < {MAX_P50_MS} ms, flat; "
           f"met: {yes[met['e_list_conversations']]}):")  # fmt: skip
     for r in results["e_list_conversations"]:
