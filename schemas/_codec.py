@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any, get_args
 
 import msgspec
@@ -270,7 +271,9 @@ def _typed_payload(body: Custom, root: str) -> Custom:
         # UUIDs and bytes are strings that convert parses exactly as the JSON decoder would.
         payload = msgspec.convert(body.payload, tp, str_keys=True)
     except msgspec.ValidationError as exc:
-        raise _schema_error(exc, body.payload, f"{root}.payload") from None
+        raise _schema_error(
+            exc, body.payload, f"{root}.payload", lambda p: msgspec.convert(p, tp, str_keys=True)
+        ) from None
     return msgspec.structs.replace(body, payload=payload)
 
 
@@ -304,12 +307,16 @@ def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) ->
             try:
                 body = _decoder.decode(_encoder.encode(doc))
             except msgspec.ValidationError as exc:
-                raise _schema_error(exc, doc, root) from None
+                raise _schema_error(exc, doc, root, _validate_document) from None
             assert isinstance(body, Messages)
             for slot, part in unknown:
                 _put_back(body, slot, part)
             return body
-    raise _schema_error(first, doc, root) from None
+    raise _schema_error(first, doc, root, _validate_document) from None
+
+
+def _validate_document(doc: Any) -> object:
+    return _decoder.decode(_encoder.encode(doc))
 
 
 class _Tag(msgspec.Struct):
@@ -372,10 +379,17 @@ _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`$")
 _STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
 
 
-def _schema_error(exc: msgspec.ValidationError, doc: Any, root: str) -> SchemaError:
+def _schema_error(
+    exc: msgspec.ValidationError,
+    doc: Any,
+    root: str,
+    validate: Callable[[Any], object] | None = None,
+) -> SchemaError:
     m = _AT.match(str(exc))
     assert m is not None  # the pattern matches any string
     problem, path = m["problem"], m["path"] or "$"
+    if validate is not None and "[...]" in path:
+        path = _name_key(path, doc, validate)
     missing = _MISSING.match(problem)
     if missing:
         return SchemaError(_rebase(f"{path}.{missing['field']}", root), "required field is missing")
@@ -389,6 +403,40 @@ def _schema_error(exc: msgspec.ValidationError, doc: Any, root: str) -> SchemaEr
             else f"{problem}, got {_show(value)}"
         )
     return SchemaError(_rebase(path, root), problem)
+
+
+# Keys of one object tried one at a time to name the bad one; past this many, "[...]" stays.
+_KEYS_TRIED = 256
+
+
+def _name_key(path: str, doc: Any, validate: Callable[[Any], object]) -> str:
+    """``path`` with its first ``[...]`` (msgspec's "some value of this object") replaced by
+    the key whose value fails: the object is cut down to each entry in turn and the document
+    validated again, until the same error comes back. Runs only on the error path."""
+    head, _, tail = path.partition("[...]")
+    found, mapping = _lookup(doc, head)
+    if not found or not isinstance(mapping, dict) or len(mapping) > _KEYS_TRIED:
+        return path
+    steps = [m.group(1) or int(m.group(2)) for m in _STEP.finditer(head[1:])]
+    for key, value in mapping.items():
+        try:
+            validate(_replaced(doc, steps, {key: value}))
+        except msgspec.ValidationError as exc:
+            again = _AT.match(str(exc))
+            if again is not None and (again["path"] or "").startswith(head + "[...]"):
+                return f"{head}.{key}{tail}"
+    return path
+
+
+def _replaced(doc: Any, steps: list[Any], value: Any) -> Any:
+    """A copy of ``doc`` with the node at ``steps`` replaced by ``value`` (copying only the
+    containers on the way)."""
+    if not steps:
+        return value
+    first, rest = steps[0], steps[1:]
+    copy = dict(doc) if isinstance(doc, dict) else list(doc)
+    copy[first] = _replaced(doc[first], rest, value)
+    return copy
 
 
 def _rebase(path: str, root: str) -> str:

@@ -675,3 +675,35 @@ def test_an_unknown_part_encodes_only_to_what_decodes_back_to_it(tag, value):
         assert schemas.decode(out) == body
         return
     assert refused_at.startswith("$.messages[0].content[0]")
+
+
+class _Tally(msgspec.Struct):
+    counts: dict[str, int]
+
+
+@given(
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=6),
+    st.text(max_size=5),
+    st.integers() | st.none() | st.lists(st.integers(), max_size=2),
+)
+def test_a_bad_value_in_an_object_is_named_by_its_key(good, bad_key, bad_value):
+    assume(bad_key not in good)
+    metadata = {**good, bad_key: bad_value}
+    raw = msgspec.json.encode({"type": "conversation_created", "metadata": metadata})
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.decode(raw)
+    assert err.value.path == f"$.metadata.{bad_key}"
+    assert err.value.problem.startswith("expected str, got ")
+
+
+def test_a_bad_value_in_a_registered_payload_object_is_named_by_its_key():
+    raw = b'{"type":"custom","event_type":"test.tally","payload":{"counts":{"a":1,"b":"two"}}}'
+    with (
+        schemas.custom_registration("test.tally", _Tally),
+        pytest.raises(schemas.SchemaError) as err,
+    ):
+        schemas.decode(raw)
+    assert (err.value.path, err.value.problem) == (
+        "$.payload.counts.b",
+        'expected int, got str ("two")',
+    )
