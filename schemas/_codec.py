@@ -19,6 +19,7 @@ from ._custom import payload_type_of
 from ._errors import SchemaError
 from ._events import EVENT_TYPES, Body, Custom, Event, Messages, UnknownEvent
 from ._messages import Part, TextPart, ToolResultPart, UnknownPart
+from .types import check_utf8
 
 __all__ = ("decode", "encode")
 
@@ -79,16 +80,12 @@ def encode(body: Body) -> bytes:
                     + (f"; that is {registered.__name__}" if registered is not None else ""),
                 )
             try:
-                payload = msgspec.to_builtins(body.payload, enc_hook=_enc_hook)
+                payload = msgspec.to_builtins(body.payload, enc_hook=_enc_hook, str_keys=True)
             except (TypeError, NotImplementedError) as exc:
                 raise SchemaError("$.payload", str(exc)) from None
-            _check_finite(payload, "$.payload")
+            _check_json_value(payload, "$.payload")  # its non-finite floats, its strings
         else:
-            try:
-                _check_json_value(body.payload, "$.payload")
-            except SchemaError as exc:
-                hint = "; register a payload type (schemas.register_custom) for other values"
-                raise SchemaError(exc.path, exc.problem + hint) from None
+            _check_json_value(body.payload, "$.payload", _REGISTER_HINT)
     try:
         raw = _encoder.encode(body)
     except (TypeError, NotImplementedError) as exc:
@@ -165,69 +162,45 @@ def _unknown_part_path(content: Any, path: str) -> str | None:
 
 def _unencodable(body: Body) -> SchemaError:
     """The error for a body holding a string UTF-8 cannot encode, naming the first one."""
-    found = _unencodable_at(msgspec.to_builtins(body, enc_hook=_enc_hook), "$")
-    path, index = found if found is not None else ("$", 0)
-    return SchemaError(path, f"not encodable as UTF-8 at index {index}")
+    try:
+        _check_json_value(msgspec.to_builtins(body, enc_hook=_enc_hook, str_keys=True), "$")
+    except SchemaError as exc:
+        return exc
+    return SchemaError("$", "not encodable as UTF-8")  # pragma: no cover - found above
 
 
-def _unencodable_at(value: Any, path: str) -> tuple[str, int] | None:
-    if type(value) is str:
-        try:
-            value.encode()
-        except UnicodeEncodeError as exc:
-            return path, exc.start
-    elif type(value) is dict:
-        for key, item in value.items():
-            found = _unencodable_at(key, f"{path}.<key>") or _unencodable_at(item, f"{path}.{key}")
-            if found is not None:
-                return found
-    elif type(value) is list:
-        for i, item in enumerate(value):
-            if (found := _unencodable_at(item, f"{path}[{i}]")) is not None:
-                return found
-    return None
+_REGISTER_HINT = "; register a payload type (schemas.register_custom) for other values"
 
 
-_JSON_SCALARS = (str, int, bool, type(None))
-
-
-def _check_json_value(value: Any, path: str) -> None:
-    """Refuse what would read back as something else: a plain payload is JSON, and msgspec
-    would silently write a set as an array, bytes as base64, a datetime or UUID as a string, an
-    int key as a string key. A tuple is an array, as Python's ``json`` has it (read back as a
-    list)."""
+def _check_json_value(value: Any, path: str, hint: str = "") -> None:
+    """Refuse what would not be stored, or would read back as something else: strings UTF-8
+    cannot encode, non-finite floats (msgspec writes null), and values JSON has no type for
+    (msgspec would silently write a set as an array, bytes as base64, a datetime or UUID as a
+    string, an int key as a string key; ``hint`` follows that message). A tuple is an array,
+    as Python's ``json`` has it (read back as a list)."""
     kind = type(value)
-    if kind is dict:
+    if kind is str:
+        check_utf8(value, path)
+    elif kind is dict:
         for key, item in value.items():
             if type(key) is not str:
                 raise SchemaError(
                     path, f"object keys must be str, got {type(key).__name__} {key!r:.40}"
                 )
-            _check_json_value(item, f"{path}.{key}")
+            check_utf8(key, f"{path}.<key>")
+            _check_json_value(item, f"{path}.{key}", hint)
     elif kind is list or kind is tuple:
         for i, item in enumerate(value):
-            _check_json_value(item, f"{path}[{i}]")
+            _check_json_value(item, f"{path}[{i}]", hint)
     elif kind is float:
         if not math.isfinite(value):
             raise SchemaError(path, f"expected a finite number, got {value}")
-    elif kind not in _JSON_SCALARS:
+    elif kind is not int and kind is not bool and value is not None:
         raise SchemaError(
             path,
             f"expected a JSON value (dict, list, str, int, float, bool or None), got "
-            f"{kind.__name__}",
+            f"{kind.__name__}{hint}",
         )
-
-
-def _check_finite(value: Any, path: str) -> None:
-    if type(value) is float:
-        if not math.isfinite(value):
-            raise SchemaError(path, f"expected a finite number, got {value}")
-    elif type(value) is dict:
-        for key, item in value.items():
-            _check_finite(item, f"{path}.{key}")
-    elif type(value) is list:
-        for i, item in enumerate(value):
-            _check_finite(item, f"{path}[{i}]")
 
 
 def decode(raw: bytes | str, *, path: str = "$") -> Body:
