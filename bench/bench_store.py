@@ -328,24 +328,24 @@ async def main() -> None:
 
         # What raw plus the required work would reach (required_us) is measured inside each
         # run, next to the figures it is compared with: this VM's speed drifts within minutes.
-        floors: list[float] = []
+        required: list[float] = []
 
         def plus_required(raw_rate: float, baseline_rate: float) -> float:
             """The ratio to ``baseline_rate`` of ``raw_rate``'s work plus the required work."""
-            floors.append(required_us(1000))
-            return ratio(1e6 / (1e6 / raw_rate + floors[-1]), baseline_rate)
+            required.append(required_us(1000))
+            return ratio(1e6 / (1e6 / raw_rate + required[-1]), baseline_rate)
 
-        ours, raw, ceiling, caps = [], [], [], []
+        ours, raw, raw_50, plus = [], [], [], []
         for _ in range(runs):
             ours.append(await scenario_a(tmp, n_a))
             raw.append(raw_executemany(tmp, rows_a))
-            ceiling.append(raw_executemany(tmp, rows_a, per_txn=50))
-            caps.append(plus_required(ceiling[-1], raw[-1]))
+            raw_50.append(raw_executemany(tmp, rows_a, per_txn=50))
+            plus.append(plus_required(raw_50[-1], raw[-1]))
         collect("a_concurrent_50_tasks", ours, raw)
         # Raw's own rate at the largest batch 50 concurrent callers allow: each waits for its
         # durable result, so no transaction can hold more than 50 of their events.
-        results["a_concurrent_50_tasks"]["raw_50_per_txn_events_per_s"] = statistics.median(ceiling)
-        results["a_concurrent_50_tasks"]["ratio_raw_plus_required"] = statistics.median(caps)
+        results["a_concurrent_50_tasks"]["raw_50_per_txn_events_per_s"] = statistics.median(raw_50)
+        results["a_concurrent_50_tasks"]["ratio_raw_plus_required"] = statistics.median(plus)
 
         ours, raw = [], []
         rows_b = raw_rows(n_b, 1)
@@ -354,15 +354,15 @@ async def main() -> None:
             raw.append(raw_per_row(tmp, rows_b))
         collect("b_sequential", ours, raw)
 
-        ours, raw, caps = [], [], []
+        ours, raw, plus = [], [], []
         rows_c = raw_rows(n_c * 1000, n_c, per=1000)
         for _ in range(runs):
             ours.append(await scenario_c(tmp, n_c))
             raw.append(raw_executemany(tmp, rows_c, per_txn=1000))
-            caps.append(plus_required(raw[-1], raw[-1]))
+            plus.append(plus_required(raw[-1], raw[-1]))
         collect("c_batches_of_1000", ours, raw)
-        results["c_batches_of_1000"]["ratio_raw_plus_required"] = statistics.median(caps)
-        results["required_python_us_per_event"] = statistics.median(floors)
+        results["c_batches_of_1000"]["ratio_raw_plus_required"] = statistics.median(plus)
+        results["required_python_us_per_event"] = statistics.median(required)
 
         d_ours, d_raw = await scenario_d(tmp, max(runs, 5))
         results["d_read_1000_typed"] = {"events_per_s": d_ours, "raw_events_per_s": d_raw,
