@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import queue
 import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
@@ -117,6 +120,59 @@ def raw_per_row(tmp: Path, rows: list[tuple[Any, ...]]) -> float:
     return len(rows) / elapsed
 
 
+async def raw_group_commit(
+    tmp: Path, rows: list[tuple[Any, ...]], callers: int = 50
+) -> tuple[float, float]:
+    """Raw inserts behind the architecture issue #3 asks for, and nothing else: ``callers``
+    asyncio tasks each hand one row to one writer thread and wait for its durable commit; the
+    writer commits every row queued behind the first as one transaction (group commit) and
+    settles the callers with one wake-up of the event loop. No validation, hashing, summaries
+    or error handling: whatever the store adds costs on top of this, so this is the most any
+    implementation of that architecture can reach in (a) on this machine. Returns events/s
+    and the mean rows per transaction."""
+    path = tmp / f"raw-gc-{time.perf_counter_ns()}.db"
+    raw_db(path).close()
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA synchronous = FULL")
+    loop = asyncio.get_running_loop()
+    pending: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    batches: list[int] = []
+
+    def settle(futures: list[asyncio.Future[None]]) -> None:
+        for future in futures:
+            future.set_result(None)
+
+    def writer() -> None:
+        while (item := pending.get()) is not None:
+            batch = [item]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(pending.get_nowait())
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(_INSERT_EVENT, [row for row, _ in batch])
+            conn.execute("COMMIT")
+            batches.append(len(batch))
+            loop.call_soon_threadsafe(settle, [future for _, future in batch])
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    share = len(rows) // callers
+
+    async def caller(c: int) -> None:
+        for row in rows[c * share : (c + 1) * share]:
+            future = loop.create_future()
+            pending.put((row, future))
+            await future
+
+    start = time.perf_counter()
+    await asyncio.gather(*(caller(c) for c in range(callers)))
+    elapsed = time.perf_counter() - start
+    pending.put(None)
+    thread.join()
+    conn.close()
+    return share * callers / elapsed, statistics.mean(batches)
+
+
 def required_us(n: int) -> float:
     """Microseconds per event of the Python work the design requires of any append, timed
     alone: validating the body (encode, decode again), linking the hash chain, folding the
@@ -178,27 +234,28 @@ async def scenario_c(tmp: Path, batches: int) -> float:
 
 
 async def scenario_d(tmp: Path, repeats: int) -> tuple[float, float]:
+    """Typed reads and raw SELECTs of the same rows, alternating run by run: this VM's speed
+    drifts within a minute, and two blocks of runs taken one after the other measured the
+    drift as much as the code."""
     path = tmp / f"d-{time.perf_counter_ns()}.db"
+    rates, raw = [], []
     async with eventstore.connect(f"sqlite:///{path}") as store:
         await store.append("conv-long", BODIES[:1000])
-        rates = []
+        conn = sqlite3.connect(path)
+
+        async def run() -> int:
+            return len([ev async for ev in store.read("conv-long")])
+
         for _ in range(repeats):
-
-            async def run() -> int:
-                return len([ev async for ev in store.read("conv-long")])
-
             rates.append(await timed(run))
-    conn = sqlite3.connect(path)
-    raw = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        rows = conn.execute(
-            "SELECT position, conversation_id, version, id, recorded_at, session_id, turn_id, "
-            "harness, data FROM events WHERE conversation_id = ? ORDER BY version",
-            ("conv-long",),
-        ).fetchall()
-        raw.append(len(rows) / (time.perf_counter() - start))
-    conn.close()
+            start = time.perf_counter()
+            rows = conn.execute(
+                "SELECT position, conversation_id, version, id, recorded_at, session_id, "
+                "turn_id, harness, data FROM events WHERE conversation_id = ? ORDER BY version",
+                ("conv-long",),
+            ).fetchall()
+            raw.append(len(rows) / (time.perf_counter() - start))
+        conn.close()
     return statistics.median(rates), statistics.median(raw)
 
 
@@ -335,17 +392,33 @@ async def main() -> None:
             required.append(required_us(1000))
             return ratio(1e6 / (1e6 / raw_rate + required[-1]), baseline_rate)
 
-        ours, raw, raw_50, plus = [], [], [], []
+        ours, raw, raw_50, raw_gc, gc_batch, plus = [], [], [], [], [], []
         for _ in range(runs):
             ours.append(await scenario_a(tmp, n_a))
             raw.append(raw_executemany(tmp, rows_a))
             raw_50.append(raw_executemany(tmp, rows_a, per_txn=50))
+            rate, batch = await raw_group_commit(tmp, rows_a)
+            raw_gc.append(rate)
+            gc_batch.append(batch)
             plus.append(plus_required(raw_50[-1], raw[-1]))
         collect("a_concurrent_50_tasks", ours, raw)
-        # Raw's own rate at the largest batch 50 concurrent callers allow: each waits for its
-        # durable result, so no transaction can hold more than 50 of their events.
-        results["a_concurrent_50_tasks"]["raw_50_per_txn_events_per_s"] = statistics.median(raw_50)
-        results["a_concurrent_50_tasks"]["ratio_raw_plus_required"] = statistics.median(plus)
+        a = results["a_concurrent_50_tasks"]
+        # Ceilings, whatever the store's code. 50 callers that each wait for their own durable
+        # result never put more than 50 events in one transaction: raw's rate at that size
+        # bounds the rate. Raw behind the architecture itself (one writer thread, group
+        # commit, asyncio callers) bounds both the rate and the ratio to raw executemany.
+        a["raw_50_per_txn_events_per_s"] = statistics.median(raw_50)
+        a["raw_group_commit_events_per_s"] = statistics.median(raw_gc)
+        a["raw_group_commit_rows_per_txn"] = statistics.median(gc_batch)
+        a["ratio_raw_group_commit"] = statistics.median(
+            [ratio(g, r) for g, r in zip(raw_gc, raw, strict=True)]
+        )
+        a["ratio_raw_plus_required"] = statistics.median(plus)
+        results["ceiling_below_target"] = {
+            "a_rate": min(a["raw_50_per_txn_events_per_s"], a["raw_group_commit_events_per_s"])
+            < MIN_RATE["a_concurrent_50_tasks"],
+            "a_ratio": a["ratio_raw_group_commit"] < MIN_RATIO["a_concurrent_50_tasks"],
+        }
 
         ours, raw = [], []
         rows_b = raw_rows(n_b, 1)
@@ -384,9 +457,17 @@ async def main() -> None:
         print(f"{key:24s} {r['events_per_s']:10,.0f} {r['raw_events_per_s']:12,.0f} "
               f"{r['ratio']:6.2f}  {target(key):22s} {yes[met[key]]}")  # fmt: skip
     a, floor = results["a_concurrent_50_tasks"], results["required_python_us_per_event"]
-    print(f"  (a) raw executemany in 50-row transactions (the most 50 waiting callers can batch): "
-          f"{a['raw_50_per_txn_events_per_s']:,.0f} events/s; ours is "
-          f"{ratio(a['events_per_s'], a['raw_50_per_txn_events_per_s']):.2f}x of it")  # fmt: skip
+    below = results["ceiling_below_target"]
+    print(f"  (a) ceilings this run, whatever the store's code:\n"
+          f"      raw executemany, 50 rows a transaction (the most 50 waiting callers can "
+          f"batch): {a['raw_50_per_txn_events_per_s']:,.0f} events/s\n"
+          f"      raw inserts behind the architecture alone (one writer thread, group commit, "
+          f"50 asyncio callers; {a['raw_group_commit_rows_per_txn']:.0f} rows a transaction): "
+          f"{a['raw_group_commit_events_per_s']:,.0f} events/s = "
+          f"{a['ratio_raw_group_commit']:.2f}x of raw executemany; ours is "
+          f"{ratio(a['events_per_s'], a['raw_group_commit_events_per_s']):.2f}x of it\n"
+          f"      rate target {'out of reach' if below['a_rate'] else 'not ruled out'}, "
+          f"ratio target {'out of reach' if below['a_ratio'] else 'not ruled out'}")  # fmt: skip
     c = results["c_batches_of_1000"]
     print(f"  validating, hash-chaining and folding an event alone take {floor:.1f} us; raw "
           f"plus only that work: {a['ratio_raw_plus_required']:.2f}x in (a), "

@@ -3,6 +3,7 @@ timed: figures belong to ``bench/``, not to the test suite."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,3 +74,25 @@ def test_raw_rows_carry_time_ordered_ids_like_the_store(bench_store: ModuleType)
     ids = [row[3] for row in bench_store.raw_rows(500, 10)]
     assert ids == sorted(ids)
     assert all(len(i) == 16 and i[6] >> 4 == 7 for i in ids)  # UUIDv7
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_architecture_ceiling_commits_every_row_in_groups(
+    bench_store: ModuleType, tmp_path: Path, anyio_backend: str
+) -> None:
+    # A ceiling for (a) only if it does the same hand-offs as the store: every caller's row
+    # committed, several callers' rows to a transaction.
+    rows = bench_store.raw_rows(200, 10)
+    rate, rows_per_txn = await bench_store.raw_group_commit(tmp_path, rows, callers=20)
+    assert rate > 0
+    assert 1 < rows_per_txn <= 20
+    assert stored_positions_and_ids(tmp_path, "raw-gc-*.db") == sorted(
+        (row[0], row[3]) for row in rows
+    )
+
+
+def stored_positions_and_ids(directory: Path, pattern: str) -> list[tuple[int, bytes]]:
+    (path,) = directory.glob(pattern)
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT position, id FROM events ORDER BY position").fetchall()
