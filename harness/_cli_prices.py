@@ -78,7 +78,7 @@ def _table_options(command: _F) -> _F:
         click.option(
             "--prices",
             "prices_path",
-            type=click.Path(dir_okay=False),
+            type=click.Path(),  # checked by read_prices: a bad file exits 1, as documented
             help="LiteLLM-format price file (default: CONVLOG_PRICES_PATH/_URL, cache, fetch).",
         ),
         click.option(
@@ -96,9 +96,13 @@ def _table_options(command: _F) -> _F:
 def _load(prices_path: str | None, offline: bool) -> PriceTable:
     if prices_path is not None:
         try:
-            return read_prices(prices_path)
+            table = read_prices(prices_path)
         except PriceTableError as exc:
             raise click.ClickException(f"cannot use --prices {prices_path}: {exc}") from None
+        logging.getLogger("convlog.pricing").info(
+            "using --prices %s (%s, %d models)", prices_path, table.provenance, len(table)
+        )
+        return table
     return load_prices(offline=offline)
 
 
@@ -129,9 +133,7 @@ def show(
 
 @prices.command()
 @click.option("--url", help=f"Fetch from this URL (default: LiteLLM's, {LITELLM_PRICES_URL}).")
-@click.option(
-    "--path", "path", type=click.Path(dir_okay=False, exists=True), help="Copy this file instead."
-)
+@click.option("--path", "path", type=click.Path(), help="Copy this file instead.")
 @click.option(
     "--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True
 )

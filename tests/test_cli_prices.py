@@ -110,6 +110,23 @@ def test_a_bad_prices_flag_is_an_error_not_a_fallback(tmp_path: Path) -> None:
     assert f"cannot use --prices {bad}: not a JSON document" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["show", "cost", "update"])
+@pytest.mark.parametrize("what", ["missing", "directory"])
+def test_an_unreadable_price_file_exits_1_like_every_failure(
+    isolated: Path, tmp_path: Path, command: str, what: str
+) -> None:
+    # docs/pricing.md: "exits 1 when it cannot answer"; 2 stays for a malformed command line.
+    path = tmp_path / "nowhere.json" if what == "missing" else tmp_path
+    args = {
+        "show": ("show", "gpt-4o", "--prices", str(path)),
+        "cost": ("cost", "--model", "gpt-4o", "--prompt", "10", "--prices", str(path)),
+        "update": ("update", "--path", str(path)),
+    }[command]
+    result = run("prices", *args, code=1)
+    assert f"cannot read {path}: " in result.stderr
+    assert not (isolated / "litellm_prices.json").exists()
+
+
 def test_env_var_then_cache_then_empty(
     isolated: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -132,6 +149,11 @@ def test_verbose_names_the_source() -> None:
     result = run("prices", "-v", "show", "gpt-4o", "--offline")
     assert "info: using genai-prices bundled data" in result.stderr
     assert "resolved to  gpt-4o  (openai" in result.stdout
+    result = run("prices", "-v", "cost", "--model", "gpt-4o", "--prompt", "10", *PRICES)
+    assert f"info: using --prices {FIXTURE} (litellm:" in result.stderr
+    assert (
+        "info:" not in run("prices", "cost", "--model", "gpt-4o", "--prompt", "10", *PRICES).stderr
+    )
 
 
 # --- cost -----------------------------------------------------------------------------------
