@@ -8,7 +8,7 @@ the incremental summary and the rebuilt one agree by construction (and a test ch
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 
 from schemas import Body, ConversationCreated, Message, Messages
 
@@ -18,6 +18,9 @@ __all__ = ("Fold", "from_us", "to_us")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ZERO = Decimal(0)
+# Addition in this context never rounds (a sum of doubles' reprs has at most a few hundred
+# digits); its cost follows the operands' digits, not the precision.
+_exact_add = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN).add
 
 
 def from_us(us: int) -> datetime:
@@ -107,8 +110,9 @@ class Fold:
             if usage.cost_usd is None:
                 self.unpriced_calls += 1
             else:
-                # Summing persisted claims, exactly: Decimal of the shortest repr of each float.
-                self.cost_usd += Decimal(repr(usage.cost_usd))
+                # Summing persisted claims, exactly: Decimal of the shortest repr of each float,
+                # added without rounding, whatever the calling thread's decimal context.
+                self.cost_usd = _exact_add(self.cost_usd, Decimal(repr(usage.cost_usd)))
             self.prompt_tokens += usage.prompt_tokens or 0
             self.completion_tokens += usage.completion_tokens or 0
             self.prompt_cached_tokens += usage.prompt_cached_tokens or 0

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
-from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode, encode
+from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode
+from schemas._codec import encode_checked
 from schemas.types import check_id, check_utf8
 
 from ._cursor import decode_cursor, encode_cursor
@@ -108,7 +109,9 @@ class Store:
                     f"got {type(body).__name__}; use append_raw for JSON",
                 )
             try:
-                data = encode(body)
+                # The body as it reads back from its bytes is what summaries fold, as replay
+                # and verify fold what they read.
+                data, body = encode_checked(body)
             except SchemaError as exc:
                 raise SchemaError(f"$.events[{i}]{exc.path[1:]}", exc.problem) from None
             prepared.append((data, body, tag))

@@ -19,6 +19,7 @@ from ._custom import payload_type_of
 from ._errors import SchemaError
 from ._events import EVENT_TYPES, Body, Custom, Event, Messages, UnknownEvent
 from ._messages import Part, TextPart, ToolResultPart, UnknownPart
+from ._usage import UsageRecord
 from .types import check_utf8
 
 __all__ = ("decode", "encode")
@@ -54,17 +55,26 @@ _any_decoder = msgspec.json.Decoder()
 def encode(body: Body) -> bytes:
     """Encode a body to the JSON bytes the store persists, and validate them.
 
-    Struct constructors do not check constraints, so the encoded bytes are decoded once more:
-    what ``encode`` returns is guaranteed to ``decode`` back. An :class:`UnknownEvent` encodes to
-    its raw bytes unchanged.
+    Struct constructors check neither types nor constraints, so the encoded bytes are decoded
+    once more: what ``encode`` returns is guaranteed to ``decode`` back, and to an equal body.
+    A value JSON would store as something else (a float infinity as null, a UUID or datetime
+    as a string, an int past 2**53 in a float field) is refused, not changed. An
+    :class:`UnknownEvent` encodes to its raw bytes unchanged.
 
     :raises SchemaError: if the body violates the schema (the path names the field).
     """
+    return encode_checked(body)[0]
+
+
+def encode_checked(body: Body) -> tuple[bytes, Body]:
+    """:func:`encode`, and the body as it reads back from those bytes (equal to ``body``, as
+    built by the decoder): what the store folds into summaries, as ``replay`` and ``verify``
+    fold what they read."""
     if type(body) is UnknownEvent:
-        return _unknown_event_bytes(body)
+        return _unknown_event_bytes(body), body
     # JSON has no NaN or infinity, and msgspec silently writes null for them. The only float
     # fields are a usage's cost and whatever a custom payload holds.
-    if type(body) is Messages and body.usage is not None:
+    if type(body) is Messages and type(body.usage) is UsageRecord:
         cost = body.usage.cost_usd
         # (Not a float at all, say a str: encoded as such, then refused by the decode below.)
         if type(cost) is float and not math.isfinite(cost):
@@ -89,14 +99,78 @@ def encode(body: Body) -> bytes:
     try:
         raw = _encoder.encode(body)
     except (TypeError, NotImplementedError) as exc:
-        raise SchemaError("$", str(exc)) from None
+        raise _no_json_type(body, exc) from None
     except UnicodeEncodeError:  # a str holding a lone surrogate
         raise _unencodable(body) from None
     except SchemaError as exc:  # from _enc_hook: an unknown part, its path relative to it
         raise _in_unknown_part(body, exc) from None
-    if type(decode(raw)) is UnknownEvent:
+    decoded = decode(raw)
+    if type(decoded) is UnknownEvent:
         raise SchemaError("$", f"not an event body: {type(body).__name__}")
-    return raw
+    if decoded != body and (changed := _first_change(body, decoded, "$")) is not None:
+        raise changed
+    return raw, decoded
+
+
+def _first_change(given: Any, stored: Any, path: str) -> SchemaError | None:
+    """The error for the first value of ``given`` that reads back from its JSON as something
+    else (``stored``), or ``None`` if they only differ as a tuple and a list do."""
+    if isinstance(stored, msgspec.Struct):
+        if type(given) is not type(stored):
+            return SchemaError(
+                path, f"expected {type(stored).__name__}, got {type(given).__name__}"
+            )
+        for name in stored.__struct_fields__:
+            found = _first_change(getattr(given, name), getattr(stored, name), f"{path}.{name}")
+            if found is not None:
+                return found
+        return None
+    if type(stored) is UnknownPart and type(given) is UnknownPart:
+        return _first_change(given.data, stored.data, path)
+    if type(stored) is list and type(given) in (list, tuple) and len(given) == len(stored):
+        for i, (g, s) in enumerate(zip(given, stored, strict=True)):
+            if (found := _first_change(g, s, f"{path}[{i}]")) is not None:
+                return found
+        return None
+    if type(stored) is dict and type(given) is dict and given.keys() == stored.keys():
+        for key, s in stored.items():
+            if (found := _first_change(given[key], s, f"{path}.{key}")) is not None:
+                return found
+        return None
+    if given == stored:
+        return None
+    return SchemaError(
+        path,
+        f"got {type(given).__name__} ({given!r:.60}), which JSON would store and read back "
+        f"as {_show(stored)}",
+    )
+
+
+def _no_json_type(body: Body, exc: Exception) -> SchemaError:
+    """The error for a body holding a value msgspec cannot encode, at that value's path."""
+    path = _unencodable_path(body, "$")
+    return SchemaError(path or "$", str(exc))
+
+
+def _unencodable_path(value: Any, path: str) -> str | None:
+    if isinstance(value, msgspec.Struct):
+        items: Any = ((f"{path}.{n}", getattr(value, n)) for n in value.__struct_fields__)
+    elif type(value) in (list, tuple):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    elif type(value) is dict:
+        items = ((f"{path}.{k}", v) for k, v in value.items())
+    else:
+        try:
+            _encoder.encode(value)
+        except (TypeError, NotImplementedError):
+            return path
+        except (UnicodeEncodeError, SchemaError):
+            return None
+        return None
+    for where, item in items:
+        if (found := _unencodable_path(item, where)) is not None:
+            return found
+    return None
 
 
 # What decoding raises, besides msgspec's own errors, for input that is not JSON text.

@@ -34,7 +34,7 @@ class _Body(
 
 class ConversationCreated(_Body, tag="conversation_created", frozen=True):
     """Opens a conversation. ``parent_id`` names the conversation this one is a sub-session or
-    fork of; summaries roll spend up along it."""
+    fork of; its summary lists the parent (summaries do not yet roll spend up along it)."""
 
     title: str | None = None
     parent_id: ConversationId | None = None

@@ -97,7 +97,9 @@ EXO_USAGE_FIELDS = (
     "duration_ms",
 )
 
-_CONTROL = "".join(map(chr, range(0x20))) + "\x7f"
+# C0, DEL and C1: documents of release 0.1 allow C1 in ids, store arguments do not, and drawn
+# ids must serve as both (docs/decisions.md).
+_CONTROL = "".join(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
 
 
 def _optional(strategy: st.SearchStrategy[_T]) -> st.SearchStrategy[_T | None]:
@@ -109,8 +111,9 @@ def _optional(strategy: st.SearchStrategy[_T]) -> st.SearchStrategy[_T | None]:
 
 @functools.cache
 def identifiers(*, max_size: int = 200) -> st.SearchStrategy[str]:
-    """Ids as the schema accepts them (conversation, response, custom event type): 1 to
-    ``max_size`` characters of any script, no control characters; the longest allowed too."""
+    """Ids as the schema and the store accept them (conversation, response, custom event
+    type): 1 to ``max_size`` characters of any script, no control characters (C0, DEL, C1);
+    the longest allowed too."""
     chars = st.characters(codec="utf-8", exclude_characters=_CONTROL)
     return st.text(chars, min_size=1, max_size=max_size) | st.text(
         chars, min_size=max_size, max_size=max_size

@@ -209,6 +209,43 @@ def test_non_finite_cost_is_refused_not_written_as_null(cost):
     assert err.value.path == "$.usage.cost_usd"
 
 
+# Values msgspec would write as JSON that reads back as something else in any field: null for
+# a non-finite float, a string for a UUID, datetime or bytes. (An int past 2**53 changes only
+# in a float field: tests/conformance/test_bad_input.py has that case.)
+CHANGED_BY_JSON = st.one_of(
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), b"x"]),
+    st.uuids(),
+    st.datetimes(),
+)
+
+
+@settings(max_examples=300)
+@given(st.one_of(*BODY_STRATEGIES.values()), st.data())
+def test_a_value_json_would_change_is_refused_at_its_path(body, data):
+    # What encode accepts reads back equal (the summaries fold it); so a field whose value
+    # JSON would store as something else is an error naming that field.
+    fields = [
+        (f"$.{name}", name) for name in getattr(body, "__struct_fields__", ()) if name != "type"
+    ]
+    assume(fields)
+    path, name = data.draw(st.sampled_from(fields))
+    value = data.draw(CHANGED_BY_JSON)
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.encode(msgspec.structs.replace(body, **{name: value}))
+    assert err.value.path == path
+
+
+@settings(max_examples=300)
+@given(cst.usage_records(), st.data())
+def test_a_usage_value_json_would_change_is_refused_at_its_path(usage, data):
+    name = data.draw(st.sampled_from([f for f in usage.__struct_fields__ if f != "model"]))
+    value = data.draw(CHANGED_BY_JSON)
+    body = schemas.Messages(messages=[], usage=msgspec.structs.replace(usage, **{name: value}))
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.encode(body)
+    assert err.value.path == f"$.usage.{name}"
+
+
 # --- later versions --------------------------------------------------------------------------
 
 

@@ -313,3 +313,14 @@ def test_from_schema_follows_recursive_definitions():
 def test_import_schemas_does_not_import_hypothesis():
     code = "import sys, schemas, schemas.compat; assert 'hypothesis' not in sys.modules, 'leak'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@settings(max_examples=500)
+@given(cst.identifiers())
+def test_drawn_ids_are_valid_store_arguments_too(conversation_id):
+    # The store refuses C1 controls in id arguments (docs/decisions.md); a drawn id must serve
+    # as a conversation id in a property test of a harness, not only inside a document.
+    from schemas.types import check_id
+
+    check_id(conversation_id, "$.conversation_id")
+    schemas.decode(json.dumps({"type": "conversation_created", "parent_id": conversation_id}))

@@ -7,19 +7,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from fractions import Fraction
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 import eventstore
 from eventstore import NO_CONVERSATION
-from schemas import Custom, Message, Messages, SchemaError, UnknownEvent, UsageRecord
+from schemas import (
+    ConversationCreated,
+    Custom,
+    Message,
+    Messages,
+    SchemaError,
+    UnknownEvent,
+    UsageRecord,
+)
 
 from .support import collect, contents, note, said
 
 pytestmark = pytest.mark.anyio
 
 Call = Callable[[eventstore.Store], Awaitable[Any]]
+
+
+def usage(**fields: Any) -> Messages:
+    return Messages(messages=[], usage=UsageRecord(model="m", **fields))
 
 
 def append(*args: Any, **kwargs: Any) -> Call:
@@ -132,6 +147,25 @@ CASES = [
         append("c", [Custom(event_type="x", payload={"a": object()})]),
         "$.events[0].payload.a",
         id="events-unencodable-payload",
+    ),
+    # Values JSON would store as something else, which the summary would then disagree with
+    *(
+        pytest.param(append("c", [body]), path, id=f"events-changed-{name}")
+        for name, body, path in [
+            ("inf-count", usage(prompt_tokens=math.inf), "$.events[0].usage.prompt_tokens"),
+            ("nan-count", usage(completion_tokens=math.nan), "$.events[0].usage.completion_tokens"),
+            ("inf-ms", usage(ttft_ms=-math.inf), "$.events[0].usage.ttft_ms"),
+            ("big-int-cost", usage(cost_usd=2**53 + 1), "$.events[0].usage.cost_usd"),
+            ("fraction-cost", usage(cost_usd=Fraction(1, 10)), "$.events[0].usage.cost_usd"),
+            ("uuid-parent", ConversationCreated(parent_id=uuid4()), "$.events[0].parent_id"),
+            (
+                "datetime-title",
+                ConversationCreated(title=datetime(2026, 1, 2)),
+                "$.events[0].title",
+            ),
+            ("bytes-title", ConversationCreated(title=b"hello"), "$.events[0].title"),
+            ("dict-usage", Messages(messages=[], usage={"model": "m"}), "$.events[0].usage"),
+        ]
     ),
     pytest.param(append_raw("c", []), "$.events", id="raw-empty"),
     pytest.param(append_raw("c", b'{"type":"custom"}'), "$.events", id="raw-not-a-list"),

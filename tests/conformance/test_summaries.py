@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 import pytest
 
 import eventstore
@@ -67,6 +69,9 @@ async def test_summary_sums_the_tokens_of_every_model_call(store: eventstore.Sto
         pytest.param([0.1] * 10, 1.0, id="ten-dimes"),
         pytest.param([0.1, 0.2], 0.3, id="point-three"),
         pytest.param([1e-7, 2.5, 1e-7], 2.5000002, id="tiny-and-large"),
+        # The exact sum lies just below the midpoint of two floats: a sum rounded to 28 digits
+        # on the way lands above it and reads 1.0000000000000002.
+        pytest.param([1.0, 1.1102230246251565e-16], 1.0, id="no-double-rounding"),
     ],
 )
 async def test_summary_sums_persisted_costs_exactly(
@@ -78,6 +83,23 @@ async def test_summary_sums_persisted_costs_exactly(
     for summary in await _three_views(store, "c"):
         assert summary.totals.cost_usd == total
         assert summary.totals.unpriced_calls == 0
+
+
+async def test_cost_sums_ignore_the_callers_decimal_context(store: eventstore.Store) -> None:
+    await store.append("c", [llm_call(cost=0.123456), llm_call(cost=0.123456)])
+    with decimal.localcontext(prec=3):
+        for summary in await _three_views(store, "c"):
+            assert summary.totals.cost_usd == 0.246912
+        assert (await store.verify()).ok
+
+
+async def test_summaries_fold_what_was_stored(store: eventstore.Store) -> None:
+    # An int cost is stored as a JSON number and reads back a float: the summary folds what
+    # the store holds, so the three views and verify agree.
+    await store.append("c", [llm_call(cost=3), llm_call(cost=2**53)])
+    for summary in await _three_views(store, "c"):
+        assert summary.totals.cost_usd == 2.0**53 + 3
+    assert (await store.verify()).ok
 
 
 async def test_unpriced_calls_are_counted_and_never_priced_as_free(
