@@ -13,12 +13,13 @@ belongs to a conversation created since, is checked only for what it claims abou
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from schemas import StoredEvent
 
 from ._chain import GENESIS, link
 from ._fold import Fold, to_us
-from ._model import ConversationSummary, VerifyReport
+from ._model import VerifyReport
 from .backend import Backend
 from .errors import IntegrityError
 
@@ -90,6 +91,16 @@ async def _verify(backend: Backend, counts: dict[str, int]) -> None:
     if fold is not None:
         await summaries.check(fold)
     await summaries.check_rest()
+    # Events deleted together with their conversation's summary leave no chain or summary to
+    # disagree; where positions have no gaps, the hole they leave shows. (A deleted tail of
+    # the whole store leaves none: only a copy of the head kept elsewhere would show it.)
+    if counts["events"] != head and (missing := await backend.first_missing_position(head)):
+        raise _Problem(
+            f"events deleted: position {missing} holds no event ({counts['events']} events "
+            f"hold positions 1..{head})",
+            None,
+            None,
+        )
 
 
 async def _chain(
@@ -113,30 +124,34 @@ class _Summaries:
     def __init__(self, backend: Backend, head: int) -> None:
         self._backend = backend
         self._head = head
-        self._page: list[ConversationSummary] = []
+        self._page: list[tuple[Any, Fold | IntegrityError]] = []
         self._index = 0
-        self._after: str | None = None
+        self._after: Any = None
         self._done = False
 
-    async def _peek(self) -> ConversationSummary | None:
+    async def _peek(self) -> tuple[Any, Fold | IntegrityError] | None:
+        """The next summary (its stored key, and its fold or what is wrong with its row)."""
         if self._index == len(self._page) and not self._done:
             self._page = await self._backend.summaries_page(self._after, _PAGE)
             self._index = 0
             self._done = len(self._page) < _PAGE
             if self._page:
-                self._after = self._page[-1].conversation_id
+                self._after = self._page[-1][0]
         return self._page[self._index] if self._index < len(self._page) else None
 
     async def check(self, fold: Fold) -> None:
         """Compare the summary of ``fold``'s conversation; summaries of conversations that
         sort before it have no events."""
         cid = fold.conversation_id
-        stored = await self._skip_orphans(cid)
-        if stored is None or stored.conversation_id != cid:
+        found = await self._skip_orphans(cid)
+        if found is None or found[0] != cid:
             raise _Problem(
                 "conversation has events but no summary (run rebuild_summaries)", cid, None
             )
         self._index += 1
+        stored = found[1]
+        if isinstance(stored, IntegrityError):
+            raise _Problem(str(stored), cid, None)
         if stored.version < fold.version:
             raise _Problem(
                 f"summary is behind: version {stored.version}, events reach {fold.version}",
@@ -156,24 +171,33 @@ class _Summaries:
                     fold.version + 1,
                 )
             return
-        if stored != fold.summary():
+        if stored.summary() != fold.summary():
             raise _Problem(
                 "summary disagrees with the fold of its events (run rebuild_summaries)", cid, None
+            )
+        if stored.head_hash != fold.head_hash:
+            # The next append would chain onto it (the writer refuses to, see the backend).
+            raise _Problem(
+                "summary's head hash is not its last event's (run rebuild_summaries)", cid, None
             )
 
     async def check_rest(self) -> None:
         await self._skip_orphans(None)
 
-    async def _skip_orphans(self, before: str | None) -> ConversationSummary | None:
+    async def _skip_orphans(self, before: str | None) -> tuple[Any, Fold | IntegrityError] | None:
         """Pass summaries of conversations sorting before ``before`` (all, for ``None``): none
-        of them had an event when verify started, so each must be newer than that."""
+        of them had an event when verify started, so each must be newer than that. Keys that
+        are not text (an altered row) sort after all text, as in SQLite."""
         while True:
-            stored = await self._peek()
-            if stored is None or (before is not None and stored.conversation_id >= before):
-                return stored
-            first = await self._backend.read_page(stored.conversation_id, 1, 1, "asc", 1)
+            found = await self._peek()
+            if found is None:
+                return None
+            key, stored = found
+            if before is not None and (type(key) is not str or key >= before):
+                return found
+            if isinstance(stored, IntegrityError):
+                raise _Problem(str(stored), stored.conversation_id, None)
+            first = await self._backend.read_page(key, 1, 1, "asc", 1)
             if not first or first[0].position <= self._head:
-                raise _Problem(
-                    "summary of a conversation without events", stored.conversation_id, None
-                )
+                raise _Problem("summary of a conversation without events", key, None)
             self._index += 1  # created while we verified

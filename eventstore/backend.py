@@ -9,7 +9,7 @@ The conformance suite in ``tests/conformance/`` is what a backend must pass, unc
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -104,13 +104,24 @@ class Backend(Protocol):
 
     async def get_summary(self, conversation_id: str) -> ConversationSummary | None: ...
 
-    async def summaries_page(self, after: str | None, limit: int) -> list[ConversationSummary]:
-        """Summaries ordered by ``conversation_id``, strictly after ``after``. Used by
-        ``verify`` to merge summaries with the events."""
+    async def summaries_page(
+        self, after: Any, limit: int
+    ) -> list[tuple[Any, Fold | IntegrityError]]:
+        """Summaries as the folds they store (head hash included), ordered by their stored
+        ``conversation_id`` key, strictly after the key ``after``; each with that key, to page
+        on. A row that does not hold what the writer stores comes as the
+        :class:`IntegrityError` describing it. Used by ``verify``."""
         ...
 
     async def head_position(self) -> int:
         """The highest committed position (0 for an empty store)."""
+        ...
+
+    async def first_missing_position(self, head: int) -> int | None:
+        """The lowest of positions 1..``head`` that holds no event, for a backend whose
+        committed positions have no gaps (SQLite numbers events in commit order under its
+        write lock), so a missing one was deleted; ``None`` if there is none, or if the
+        backend's positions may have gaps (a sequence that skips rolled-back numbers)."""
         ...
 
     async def chain_page(

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from uuid import UUID
 
@@ -28,7 +29,7 @@ import msgspec
 from schemas import SchemaError, StoredEvent, decode
 
 from ._chain import GENESIS, link
-from ._fold import Fold, from_us
+from ._fold import Fold, from_us, to_us
 from ._model import (
     AppendResult,
     ConversationSummary,
@@ -434,16 +435,22 @@ class SQLiteBackend:
         )
         return found[0] if found else None
 
-    async def summaries_page(self, after: str | None, limit: int) -> list[ConversationSummary]:
+    async def summaries_page(
+        self, after: Any, limit: int
+    ) -> list[tuple[Any, Fold | IntegrityError]]:
         where = "" if after is None else "WHERE conversation_id > ?"
         sql = f"SELECT {_SUMMARY_COLS} FROM conversations {where} ORDER BY conversation_id LIMIT ?"
         args = (limit,) if after is None else (after, limit)
-        summaries: list[ConversationSummary] = await self._read(_query_summaries, sql, args)
-        return summaries
+        page: list[tuple[Any, Fold | IntegrityError]] = await self._read(_query_folds, sql, args)
+        return page
 
     async def head_position(self) -> int:
         head: int = await self._read(_query_head)
         return head
+
+    async def first_missing_position(self, head: int) -> int | None:
+        missing: int | None = await self._read(_query_first_missing, head)
+        return missing
 
     async def chain_page(
         self, after: tuple[str, int] | None, max_position: int, limit: int
@@ -527,6 +534,8 @@ def _create_private(path: str) -> None:
 
 
 def _translate(exc: Exception) -> StoreError:
+    if isinstance(exc, StoreError):  # ours already, e.g. an altered summary (IntegrityError)
+        return exc
     if isinstance(exc, sqlite3.IntegrityError):
         return StoreError(f"the database refused the append: {exc}")
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
@@ -544,14 +553,30 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 def _load_folds(conn: sqlite3.Connection, conversation_ids: set[str]) -> dict[str, Fold]:
+    """The summaries of ``conversation_ids`` that exist, as folds to append onto.
+
+    The summary is derived data; the head an append chains onto is history. So the head hash
+    is taken from the conversation's last event, and a summary that disagrees with it, or
+    whose version has no event, is refused: chaining onto it would store an event no
+    ``verify`` could ever accept.
+
+    :raises IntegrityError: for the first summary that was altered.
+    """
     folds: dict[str, Fold] = {}
     for chunk in _chunks(sorted(conversation_ids)):
         sql = (
-            f"SELECT {_SUMMARY_COLS} FROM conversations "
-            f"WHERE conversation_id IN ({','.join('?' * len(chunk))})"
+            f"SELECT {', '.join('c.' + c for c in _SUMMARY_NAMES)}, e.hash FROM conversations c "
+            "LEFT JOIN events e ON e.conversation_id = c.conversation_id AND e.version = c.version "
+            f"WHERE c.conversation_id IN ({','.join('?' * len(chunk))})"
         )
         for row in conn.execute(sql, chunk):
-            fold = _fold_from_row(row)
+            fold = _fold_from_row(row[:-1])
+            if row[-1] != fold.head_hash:
+                raise IntegrityError(
+                    f"summary of conversation {fold.conversation_id!r} disagrees with its last "
+                    "event (run verify, then rebuild_summaries)",
+                    fold.conversation_id,
+                )
             folds[fold.conversation_id] = fold
     return folds
 
@@ -595,15 +620,72 @@ def _summary_update(f: Fold) -> tuple[str, tuple[Any, ...]]:
     return _UPDATE_SUMMARY, (*row[1:], f.conversation_id)
 
 
+class _SummaryRow(msgspec.Struct, array_like=True, gc=False):
+    """What the writer stores in each summary column (``_SUMMARY_COLS``, in order). The table
+    is derived data any connection can edit without a trigger stopping it, so every row read
+    is checked against this, in one call into msgspec (0.6 us a row), before it is trusted."""
+
+    conversation_id: str
+    version: int
+    created_at: int
+    updated_at: int
+    last_position: int
+    head_hash: bytes
+    title: str | None
+    parent_id: str | None
+    calls: int
+    unpriced_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    prompt_cached_tokens: int
+    prompt_cache_creation_tokens: int
+    completion_reasoning_tokens: int
+    cost_usd: str
+
+
+_SUMMARY_NAMES: tuple[str, ...] = _SummaryRow.__struct_fields__
+_MIN_US, _MAX_US = to_us(datetime.min.replace(tzinfo=UTC)), to_us(datetime.max.replace(tzinfo=UTC))
+
+
 def _fold_from_row(row: Sequence[Any]) -> Fold:
+    """A summary row as the fold it stores.
+
+    :raises IntegrityError: naming the conversation and column, if the row does not hold what
+        the writer stores (an edit behind the store's back).
+    """
+    try:
+        msgspec.convert(row, _SummaryRow)
+    except msgspec.ValidationError as exc:
+        at = re.search(r"\$\[(\d+)\]", str(exc))
+        column = _SUMMARY_NAMES[int(at.group(1))] if at else "a column"
+        raise _summary_altered(row, column) from None
     f = Fold(row[0])
     (
         f.version, f.created_at_us, f.updated_at_us, f.last_position, f.head_hash, f.title,
         f.parent_id, f.calls, f.unpriced_calls, f.prompt_tokens, f.completion_tokens,
         f.prompt_cached_tokens, f.prompt_cache_creation_tokens, f.completion_reasoning_tokens,
     ) = row[1:15]  # fmt: skip
-    f.cost_usd = Decimal(row[15])
+    try:
+        f.cost_usd = Decimal(row[15])
+    except InvalidOperation:
+        raise _summary_altered(row, "cost_usd") from None
+    if not f.cost_usd.is_finite():
+        raise _summary_altered(row, "cost_usd")
+    for column, us in (("created_at", f.created_at_us), ("updated_at", f.updated_at_us)):
+        if not _MIN_US <= us <= _MAX_US:
+            raise _summary_altered(row, column)
     return f
+
+
+def _summary_altered(row: Sequence[Any], column: str) -> IntegrityError:
+    cid = row[0] if type(row[0]) is str else None
+    index = _SUMMARY_NAMES.index(column) if column in _SUMMARY_NAMES else None
+    held = (
+        "" if index is None else f": {column} holds {type(row[index]).__name__} {row[index]!r:.40}"
+    )
+    return IntegrityError(
+        f"summary of conversation {row[0]!r:.60} was altered{held} (run rebuild_summaries)", cid
+    )
 
 
 def _undecodable(exc: SchemaError, position: int, cid: str, version: int) -> IntegrityError:
@@ -652,7 +734,7 @@ def _stored_as_written(name: str, kind: type, nullable: bool, value: object) -> 
     return type(value) is kind
 
 
-def _mistyped(row: Sequence[Any], cid: str) -> IntegrityError:
+def _mistyped(row: Sequence[Any], cid: Any) -> IntegrityError:
     """The error for a row whose columns do not hold what the writer stores (an edit behind
     the store's back: SQLite keeps whatever type a statement gives a column)."""
     wrong = [
@@ -660,11 +742,13 @@ def _mistyped(row: Sequence[Any], cid: str) -> IntegrityError:
         for (name, kind, nullable), value in zip(_COLUMN_TYPES, row, strict=False)
         if not _stored_as_written(name, kind, nullable, value)
     ]
+    if type(cid) is not str:
+        wrong.append(f"conversation_id holds {type(cid).__name__} {cid!r:.40}")
     version = row[1] if type(row[1]) is int else None
     return IntegrityError(
         f"stored event at position {row[0]} ({cid!r} version {row[1]!r}) was altered: "
         + "; ".join(wrong or ["a column holds a value out of range"]),
-        cid,
+        cid if type(cid) is str else None,
         version,
     )
 
@@ -703,9 +787,17 @@ def _page_events(rows: list[Any], cids: Sequence[str]) -> list[StoredEvent]:
         # A full slice of an 8-tuple is the tuple itself: no copy on the read() path.
         position, version, _, recorded_at, session_id, turn_id, harness, data = row[:8]
         # Columns a statement behind the store's back retyped (SQLite lets it), where they
-        # would otherwise pass for an event: TEXT data decodes as well as a BLOB would. Other
-        # columns fail below, or break the hash chain that verify() recomputes.
-        if type(data) is not bytes or type(version) is not int:
+        # would otherwise pass for an event: TEXT data decodes as well as a BLOB would, a REAL
+        # time converts, a BLOB session id hashes like its text. The id fails in _uuids.
+        if (
+            type(data) is not bytes
+            or type(version) is not int
+            or type(recorded_at) is not int
+            or type(cid) is not str
+            or (session_id is not None and type(session_id) is not str)
+            or (turn_id is not None and type(turn_id) is not str)
+            or (harness is not None and type(harness) is not str)
+        ):
             raise _mistyped(row, cid)
         try:
             body = decode(data, path="$.data")
@@ -731,6 +823,20 @@ def _query_summaries(
     conn: sqlite3.Connection, sql: str, args: Sequence[Any]
 ) -> list[ConversationSummary]:
     return [_fold_from_row(row).summary() for row in conn.execute(sql, args)]
+
+
+def _query_folds(
+    conn: sqlite3.Connection, sql: str, args: Sequence[Any]
+) -> list[tuple[Any, Fold | IntegrityError]]:
+    """Summary rows for verify, each with its key: a row that does not hold what the writer
+    stores comes as the IntegrityError describing it, so verify can report it in place."""
+    out: list[tuple[Any, Fold | IntegrityError]] = []
+    for row in conn.execute(sql, args):
+        try:
+            out.append((row[0], _fold_from_row(row)))
+        except IntegrityError as exc:
+            out.append((row[0], exc))
+    return out
 
 
 def _query_chain(
@@ -760,6 +866,22 @@ def _query_chain(
 def _query_head(conn: sqlite3.Connection) -> int:
     head: int = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
     return head
+
+
+def _query_first_missing(conn: sqlite3.Connection, head: int) -> int | None:
+    if (
+        head == 0
+        or conn.execute("SELECT count(*) FROM events WHERE position <= ?", (head,)).fetchone()[0]
+        == head
+    ):
+        return None
+    found: int | None = conn.execute(
+        "SELECT min(p) FROM (SELECT 1 AS p WHERE NOT EXISTS (SELECT 1 FROM events WHERE position = 1) "
+        "UNION ALL SELECT position + 1 FROM events AS e WHERE position < ? "
+        "AND NOT EXISTS (SELECT 1 FROM events WHERE position = e.position + 1))",
+        (head,),
+    ).fetchone()[0]
+    return found
 
 
 def _rebuild(conn: sqlite3.Connection) -> int:

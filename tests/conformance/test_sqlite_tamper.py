@@ -64,6 +64,9 @@ RETYPED = [
     ("recorded_at", "1e300", "real"),
     ("id", "hex(randomblob(8))", "text"),
     ("session_id", "X'00'", "blob"),
+    # Converted or hashed as if unchanged: a time with a fraction, the text's bytes as a BLOB.
+    ("recorded_at", "recorded_at + 0.25", "real-fraction"),
+    ("session_id", "CAST(session_id AS BLOB)", "blob-of-the-text"),
 ]
 
 # (statements, conversation the report must name, versions it may name). Where a version is
@@ -305,6 +308,8 @@ async def test_a_read_yields_the_pages_before_an_event_that_does_not_decode(
         ("recorded_at", "'yesterday'", "recorded_at holds str 'yesterday'"),
         ("version", "'two'", "version holds str 'two'"),
         ("id", "hex(randomblob(8))", "id holds str"),
+        ("recorded_at", "recorded_at + 0.25", "recorded_at holds float"),
+        ("session_id", "CAST(session_id AS BLOB)", "session_id holds bytes b's'"),
     ],
 )
 async def test_reads_refuse_an_event_whose_column_was_retyped_naming_the_column(
@@ -321,3 +326,90 @@ async def test_reads_refuse_an_event_whose_column_was_retyped_naming_the_column(
                 await read()
             assert caught.value.conversation_id == "b"
             assert caught.value.version == (None if column == "version" else 2)
+
+
+async def test_a_conversation_id_retyped_to_a_blob_is_refused_and_reported_as_text(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    tamper("UPDATE events SET conversation_id = CAST(conversation_id AS BLOB) WHERE version = 1")
+
+    async with eventstore.connect(sqlite_url) as store:
+        with pytest.raises(eventstore.IntegrityError, match="conversation_id holds bytes"):
+            await collect(store.read_all())
+        report = await store.verify()
+    assert not report.ok
+    assert report.conversation_id is None or type(report.conversation_id) is str
+
+
+# -- the summary table: derived data that any connection can edit, no trigger needed ----------
+
+SUMMARY_EDITS = [
+    pytest.param("cost_usd = 'abc'", "cost_usd holds str 'abc'", id="cost-not-a-number"),
+    pytest.param("cost_usd = 'sNaN'", "cost_usd holds str 'sNaN'", id="cost-snan"),
+    pytest.param("cost_usd = 'Infinity'", "cost_usd holds str 'Infinity'", id="cost-infinite"),
+    pytest.param("created_at = 'x'", "created_at holds str 'x'", id="created-text"),
+    pytest.param(f"updated_at = {2**63 - 1}", "updated_at holds int", id="updated-out-of-range"),
+    pytest.param("version = 'x'", "version holds str 'x'", id="version-text"),
+    pytest.param("title = X'00'", "title holds bytes", id="title-blob"),
+    pytest.param("head_hash = 'abc'", "head_hash holds str", id="head-text"),
+]
+
+
+@pytest.mark.parametrize(("edit", "shown"), SUMMARY_EDITS)
+async def test_an_altered_summary_row_is_reported_refused_and_rebuilt(
+    tamper: Tamper, sqlite_url: str, edit: str, shown: str
+) -> None:
+    tamper(f"UPDATE conversations SET {edit} WHERE conversation_id = 'b'")
+
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+        assert (report.ok, report.conversation_id) == (False, "b")
+        assert shown in (report.problem or "")
+        for read in (lambda: store.list_conversations(), lambda: store.get_conversation("b")):
+            with pytest.raises(eventstore.IntegrityError, match=shown) as caught:
+                await read()
+            assert caught.value.conversation_id == "b"
+        before = await collect(store.read("b"))
+        with pytest.raises(eventstore.IntegrityError, match="summary of conversation 'b'"):
+            await store.append("b", [note()])
+        await store.append("a", [note()])  # other conversations are unaffected
+        assert await collect(store.read("b")) == before
+
+        await store.rebuild_summaries()
+        await store.append("b", [note()])
+        assert (await store.verify()).ok
+
+
+async def test_a_summary_head_that_is_not_the_last_event_is_reported_and_never_chained_onto(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    # The next append would link its hash to the summary's head: a stored event no verify
+    # could accept, and no rebuild could mend.
+    tamper("UPDATE conversations SET head_hash = zeroblob(32) WHERE conversation_id = 'b'")
+
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+        assert (report.ok, report.conversation_id) == (False, "b")
+        assert "head hash" in (report.problem or "")
+        with pytest.raises(eventstore.IntegrityError, match="disagrees with its last event"):
+            await store.append("b", [note()])
+        await store.rebuild_summaries()
+        await store.append("b", [note()])
+        assert (await store.verify()).ok
+
+
+async def test_a_conversation_deleted_with_its_summary_leaves_a_hole_verify_finds(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    tamper(
+        "DELETE FROM events WHERE conversation_id = 'b'",
+        "DELETE FROM conversations WHERE conversation_id = 'b'",
+    )
+    # b held positions 3, 6 and 7 (HISTORY interleaves the appends).
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+    assert not report.ok
+    assert (
+        report.problem
+        == "events deleted: position 3 holds no event (9 events hold positions 1..12)"
+    )
