@@ -9,6 +9,7 @@ backends.
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -43,6 +44,8 @@ T = TypeVar("T")
 
 MAX_LIMIT = 1000
 MAX_INT = (1 << 63) - 1
+#: SQLite keeps its busy timeout in milliseconds in a C int: past this it silently reads 0.
+MAX_BUSY_TIMEOUT = ((1 << 31) - 1) / 1000
 _TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}
 _READ_PAGE = 1000
 
@@ -403,10 +406,14 @@ def connect(
     URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
     (private, in memory). Query parameter ``durability=full|normal`` (or the argument):
     ``full`` (default) fsyncs every commit; ``normal`` may lose the last commits on power loss,
-    never consistency.
+    never consistency. ``busy_timeout``: seconds an append waits for another connection's
+    write lock, from 0 (do not wait) to about 24 days (SQLite's limit). ``readers``: read
+    connections of a file store, at least 1. ``poll_interval``: seconds between a live
+    subscriber's looks for other processes' commits, more than 0.
 
     :raises ValueError: for a URL or option this version cannot open.
     """
+    _check_options(busy_timeout, readers, poll_interval)
     parts = urlsplit(url)
     if parts.scheme in ("postgresql", "postgres"):
         raise ValueError("the PostgreSQL backend is not part of this version; use sqlite:///")
@@ -432,6 +439,27 @@ def connect(
 
 
 # -- validation helpers ---------------------------------------------------------------------
+
+
+def _check_options(busy_timeout: Any, readers: Any, poll_interval: Any) -> None:
+    """``connect``'s numeric options: a wrong type or a value out of range is a programming
+    error, refused before any store exists rather than found later (a spinning subscriber, a
+    ``TypeError`` from the driver)."""
+    if not _is_number(busy_timeout) or not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT:
+        raise ValueError(
+            f"busy_timeout must be a number of seconds from 0 to {MAX_BUSY_TIMEOUT}, "
+            f"got {busy_timeout!r}"
+        )
+    if isinstance(readers, bool) or not isinstance(readers, int) or readers < 1:
+        raise ValueError(f"readers must be an int >= 1, got {readers!r}")
+    if not _is_number(poll_interval) or not 0 < poll_interval < math.inf:
+        raise ValueError(
+            f"poll_interval must be a finite number of seconds > 0, got {poll_interval!r}"
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_expected(expected: Any) -> None:

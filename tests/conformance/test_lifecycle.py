@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -116,3 +118,55 @@ async def test_appends_acknowledged_before_close_are_all_there_after_reopening(
         for k, (i, p) in enumerate(zip(r.ids, r.positions, strict=True))
     }
     assert {key: (e.id, e.position) for key, e in stored.items()} == expected
+
+
+BAD_OPTIONS = [
+    pytest.param("poll_interval", 0, id="poll_interval-zero"),  # an idle subscriber would spin
+    pytest.param("poll_interval", -1, id="poll_interval-negative"),
+    pytest.param("poll_interval", None, id="poll_interval-none"),  # would never poll
+    pytest.param("poll_interval", math.inf, id="poll_interval-inf"),
+    pytest.param("poll_interval", math.nan, id="poll_interval-nan"),
+    pytest.param("poll_interval", "0.05", id="poll_interval-str"),
+    pytest.param("poll_interval", True, id="poll_interval-bool"),
+    pytest.param("busy_timeout", -1, id="busy_timeout-negative"),
+    pytest.param("busy_timeout", math.inf, id="busy_timeout-inf"),
+    pytest.param("busy_timeout", math.nan, id="busy_timeout-nan"),
+    pytest.param("busy_timeout", 1e10, id="busy_timeout-past-sqlite"),  # SQLite would read 0
+    pytest.param("busy_timeout", None, id="busy_timeout-none"),
+    pytest.param("busy_timeout", "5", id="busy_timeout-str"),
+    pytest.param("busy_timeout", False, id="busy_timeout-bool"),
+    pytest.param("readers", 0, id="readers-zero"),
+    pytest.param("readers", -1, id="readers-negative"),
+    pytest.param("readers", 2.0, id="readers-float"),
+    pytest.param("readers", "2", id="readers-str"),
+    pytest.param("readers", True, id="readers-bool"),
+    pytest.param("readers", None, id="readers-none"),
+]
+
+
+@pytest.mark.parametrize(("option", "value"), BAD_OPTIONS)
+async def test_connect_refuses_a_bad_option_with_a_value_error_naming_it(
+    backend: BackendUnderTest, option: str, value: Any
+) -> None:
+    with pytest.raises(ValueError, match=rf"^{option} .*, got {re.escape(repr(value))}$"):
+        backend.connect(**{option: value})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"poll_interval": 1},
+        {"poll_interval": 0.001},
+        {"busy_timeout": 0},  # do not wait for another writer's lock
+        {"busy_timeout": 30},
+        {"busy_timeout": 0.25},
+        {"readers": 1},
+        {"readers": 3},
+    ],
+)
+async def test_connect_accepts_options_in_range(
+    backend: BackendUnderTest, options: dict[str, Any]
+) -> None:
+    async with backend.connect(**options) as store:
+        await store.append("c", [note()])
+        assert len(await subscribed(store, 1)) == 1

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 import eventstore
@@ -130,6 +131,20 @@ async def test_durability_normal_is_an_explicit_opt_in(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ValueError, match=r"durability|synchronous"):
             eventstore.connect(url, **options)
+
+
+async def test_busy_timeout_zero_fails_an_append_at_once_while_another_connection_writes(
+    sqlite_url: str, raw_sqlite: RawSQLite
+) -> None:
+    async with eventstore.connect(sqlite_url, busy_timeout=0) as store:
+        await store.append("c", [note(1)])
+        other = raw_sqlite()
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        with anyio.fail_after(1), pytest.raises(StoreError, match="locked"):
+            await store.append("c", [note(2)])
+        other.execute("ROLLBACK")
+        await store.append("c", [note(3)])
+        assert [e.data for e in await all_events(store)] == [note(1), note(3)]
 
 
 async def test_relative_and_absolute_urls_name_the_file(
