@@ -322,6 +322,10 @@ class Store:
         self._check_open()
         position = _int(from_position, "$.from_position", 0)
         while True:
+            # Taken before the read: an append that commits after the read's snapshot moves
+            # it, and the wait below then returns at once even if that append's wake-up came
+            # before this task began to wait.
+            seen = self._backend.commits
             page = await self._backend.read_all_page(position, _READ_PAGE)
             for event in page:
                 yield event
@@ -329,7 +333,7 @@ class Store:
                 position = page[-1].position + 1
             if len(page) < _READ_PAGE:
                 self._check_open()
-                await self._backend.wait_for_commit(self._poll_interval)
+                await self._backend.wait_for_commit(seen, self._poll_interval)
 
     # -- folding and checking -------------------------------------------------------------
 

@@ -138,9 +138,15 @@ class Backend(Protocol):
         Returns the number of conversations."""
         ...
 
-    async def wait_for_commit(self, seconds: float) -> None:
-        """Return when this store commits an append, or after ``seconds`` (other
-        processes' commits are found by polling)."""
+    @property
+    def commits(self) -> int:
+        """A count that moves whenever an append through this store commits. A subscriber
+        reads it before each read and hands it to :meth:`wait_for_commit`."""
+        ...
+
+    async def wait_for_commit(self, seen: int, seconds: float) -> None:
+        """Return once :attr:`commits` has moved past ``seen`` (at once if it already has),
+        or after ``seconds`` (other processes' commits are found by polling)."""
         ...
 
     async def aclose(self) -> None:

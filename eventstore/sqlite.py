@@ -157,6 +157,7 @@ class SQLiteBackend:
         self._writer: Worker[sqlite3.Connection] | None = None
         self._readers: list[Worker[sqlite3.Connection]] = []
         self._in_flight: list[int] = []  # reads queued or running, per reader
+        self._commits = 0  # appends committed through this store (see wait_for_commit)
         self._committed = anyio.Event()
         self._waiting = 0
         self._heads = _Heads()  # touched by the writer thread only
@@ -247,6 +248,7 @@ class SQLiteBackend:
     async def append(self, request: AppendRequest) -> AppendResult:
         assert self._writer is not None
         result: AppendResult = await self._writer.submit_batched(request)
+        self._commits += 1
         if self._waiting:  # wake subscribers of this store; others poll
             self._committed.set()
             self._committed = anyio.Event()
@@ -365,7 +367,15 @@ class SQLiteBackend:
         heads.remember(touched)
         return outcomes
 
-    async def wait_for_commit(self, seconds: float) -> None:
+    @property
+    def commits(self) -> int:
+        return self._commits
+
+    async def wait_for_commit(self, seen: int, seconds: float) -> None:
+        # An append that committed after the subscriber's read saw the store, but woke
+        # nobody because the subscriber was not waiting yet, has moved the count.
+        if self._commits != seen:
+            return
         self._waiting += 1
         try:
             with anyio.move_on_after(seconds):

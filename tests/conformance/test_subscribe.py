@@ -7,7 +7,8 @@ import pytest
 
 import eventstore
 
-from .support import all_events, note, subscribed
+from .conftest import BackendUnderTest
+from .support import PATIENCE, all_events, note, subscribed
 
 pytestmark = pytest.mark.anyio
 
@@ -91,3 +92,25 @@ async def test_subscriber_sees_every_concurrent_append_once_in_commit_order(
     positions = [e.position for e in received]
     assert positions == sorted(set(positions))
     assert _keys(received) == _keys(await all_events(store))
+
+
+async def test_an_append_that_commits_while_the_subscriber_reads_still_wakes_it(
+    backend: BackendUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race behind an intermittent late delivery, forced: the subscriber's read sees the
+    store just before an append commits, and the appending task has returned before the
+    subscriber starts to wait. The append must still wake it, not its next poll."""
+    async with backend.connect(poll_interval=PATIENCE * 10) as store:
+        read_all_page = store._backend.read_all_page
+        appended: list[eventstore.AppendResult] = []
+
+        async def read_then_append(from_position: int, limit: int) -> list[eventstore.StoredEvent]:
+            page = await read_all_page(from_position, limit)
+            if not appended:
+                appended.append(await store.append("c", [note()]))
+            return page
+
+        monkeypatch.setattr(store._backend, "read_all_page", read_then_append)
+        received = await subscribed(store, 1)  # fails after PATIENCE
+
+    assert [e.id for e in received] == list(appended[0].ids)
