@@ -146,7 +146,8 @@ class Backend(Protocol):
 
     async def wait_for_commit(self, seen: int, seconds: float) -> None:
         """Return once :attr:`commits` has moved past ``seen`` (at once if it already has),
-        or after ``seconds`` (other processes' commits are found by polling)."""
+        when the store closes, or after ``seconds`` (other processes' commits are found by
+        polling)."""
         ...
 
     async def aclose(self) -> None:

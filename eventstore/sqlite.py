@@ -160,6 +160,7 @@ class SQLiteBackend:
         self._commits = 0  # appends committed through this store (see wait_for_commit)
         self._committed = anyio.Event()
         self._waiting = 0
+        self._closing = False
         self._heads = _Heads()  # touched by the writer thread only
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -185,6 +186,8 @@ class SQLiteBackend:
         self._in_flight = [0] * len(self._readers)
 
     async def aclose(self) -> None:
+        self._closing = True
+        self._committed.set()  # subscribers waiting for a commit: the store closes instead
         # The writer first: it finishes every queued append before it stops.
         if self._writer is not None:
             await self._writer.aclose()
@@ -374,7 +377,7 @@ class SQLiteBackend:
     async def wait_for_commit(self, seen: int, seconds: float) -> None:
         # An append that committed after the subscriber's read saw the store, but woke
         # nobody because the subscriber was not waiting yet, has moved the count.
-        if self._commits != seen:
+        if self._commits != seen or self._closing:
             return
         self._waiting += 1
         try:
