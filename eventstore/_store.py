@@ -9,6 +9,7 @@ backends.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
@@ -57,6 +58,7 @@ class Store:
         self._backend = backend
         self._poll_interval = poll_interval
         self._closed = False
+        self._closing: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Store:
         return self
@@ -70,10 +72,15 @@ class Store:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Finish every queued append, then close. Idempotent."""
-        if not self._closed:
+        """Finish every queued append, then close. Idempotent.
+
+        The closing runs as a task of its own: cancelling a caller (a shutdown timeout) does
+        not stop it halfway, with connections and threads left open, and every call returns
+        once it has ended."""
+        if self._closing is None:
             self._closed = True
-            await self._backend.aclose()
+            self._closing = asyncio.create_task(self._backend.aclose(), name="convlog-aclose")
+        await asyncio.shield(self._closing)
 
     # -- writing -------------------------------------------------------------------------
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import anyio.lowlevel
+import anyio.to_thread
 import pytest
 
 import eventstore
@@ -98,6 +100,39 @@ async def _append_then_close(store: eventstore.Store, count: int) -> list[Any]:
         await anyio.lowlevel.checkpoint()  # every task runs until its append is queued
         await store.aclose()
     return outcomes
+
+
+async def test_a_cancelled_aclose_still_closes_and_a_second_aclose_waits_for_it(
+    backend: BackendUnderTest,
+) -> None:
+    """A shutdown timeout may cancel the task awaiting ``aclose``: the closing goes on to its
+    end all the same, and ``aclose`` called again returns once it has, with every queued
+    append finished and every thread the store started stopped."""
+    before = set(threading.enumerate())
+    store = await backend.connect()
+    outcomes: list[Any] = []
+
+    async def one(i: int) -> None:
+        try:
+            outcomes.append(await store.append(f"c{i % 5}", [note(i), note(i)]))
+        except Exception as exc:
+            outcomes.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(100):
+            tg.start_soon(one, i)
+        await anyio.lowlevel.checkpoint()  # every task runs until its append is queued
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await store.aclose()  # cancelled at its first wait
+        await store.aclose()
+        assert len(outcomes) == 100, "the second aclose returned before the closing ended"
+
+    assert [type(o) for o in outcomes] == [eventstore.AppendResult] * 100
+    started = [t for t in threading.enumerate() if t not in before]
+    for thread in started:  # each has stopped, or is about to return
+        await anyio.to_thread.run_sync(thread.join, PATIENCE)
+    assert [t.name for t in started if t.is_alive()] == []
 
 
 async def test_aclose_finishes_every_append_queued_before_it(backend: BackendUnderTest) -> None:
