@@ -51,9 +51,11 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
-def _settle_all(settled: list[tuple[_Job, Any]]) -> None:
+def _settle_all(settled: list[tuple[_Job, Any]], after: Callable[[], None] | None) -> None:
     for job, outcome in settled:
         _settle(job.future, not isinstance(outcome, BaseException), outcome)
+    if after is not None:
+        after()
 
 
 class Worker(Generic[C]):
@@ -61,6 +63,8 @@ class Worker(Generic[C]):
 
     ``batch_fn(conn, items)`` handles the jobs submitted with :meth:`submit_batched`: it must
     return one entry per item, either a result or an ``Exception`` instance for that item alone.
+    ``after_batch()`` runs on each event loop that submitted to a batch, once its jobs are
+    settled, whether or not their tasks are still waiting.
     """
 
     def __init__(
@@ -69,10 +73,12 @@ class Worker(Generic[C]):
         conn: C,
         batch_fn: Callable[[C, Sequence[Any]], Sequence[Any]] | None = None,
         close_fn: Callable[[C], None] | None = None,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
         self._conn = conn
         self._batch_fn = batch_fn
         self._close_fn = close_fn
+        self._after_batch = after_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -153,4 +159,4 @@ class Worker(Generic[C]):
         for job, outcome in zip(batch, outcomes, strict=True):
             by_loop.setdefault(job.loop, []).append((job, outcome))
         for loop, settled in by_loop.items():
-            loop.call_soon_threadsafe(_settle_all, settled)
+            loop.call_soon_threadsafe(_settle_all, settled, self._after_batch)

@@ -157,7 +157,7 @@ class SQLiteBackend:
         self._writer: Worker[sqlite3.Connection] | None = None
         self._readers: list[Worker[sqlite3.Connection]] = []
         self._in_flight: list[int] = []  # reads queued or running, per reader
-        self._commits = 0  # appends committed through this store (see wait_for_commit)
+        self._commits = 0  # group commits through this store (see wait_for_commit)
         self._committed = anyio.Event()
         self._waiting = 0
         self._closing = False
@@ -168,12 +168,14 @@ class SQLiteBackend:
     async def open(self) -> None:
         if self.path is None:
             conn = self._connect(":memory:")
-            self._writer = Worker("convlog-sqlite", conn, self._commit, _close)
+            self._writer = Worker("convlog-sqlite", conn, self._commit, _close, self._after_commit)
             await self._writer.call(self._init_schema)
             self._readers = [self._writer]
         else:
             _create_private(self.path)
-            self._writer = Worker("convlog-writer", self._connect(self.path), self._commit, _close)
+            self._writer = Worker(
+                "convlog-writer", self._connect(self.path), self._commit, _close, self._after_commit
+            )
             try:
                 await self._writer.call(self._init_schema)
             except BaseException:
@@ -251,11 +253,15 @@ class SQLiteBackend:
     async def append(self, request: AppendRequest) -> AppendResult:
         assert self._writer is not None
         result: AppendResult = await self._writer.submit_batched(request)
+        return result
+
+    def _after_commit(self) -> None:
+        """Run on the event loop after each group commit, even one whose callers were all
+        cancelled: wake this store's subscribers (others poll)."""
         self._commits += 1
-        if self._waiting:  # wake subscribers of this store; others poll
+        if self._waiting:
             self._committed.set()
             self._committed = anyio.Event()
-        return result
 
     def _commit(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
         """Batch function of the writer thread: one transaction for all ``requests``."""

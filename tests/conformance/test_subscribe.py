@@ -114,3 +114,23 @@ async def test_an_append_that_commits_while_the_subscriber_reads_still_wakes_it(
         received = await subscribed(store, 1)  # fails after PATIENCE
 
     assert [e.id for e in received] == list(appended[0].ids)
+
+
+async def test_an_append_whose_caller_was_cancelled_still_wakes_subscribers(
+    backend: BackendUnderTest,
+) -> None:
+    # The append commits all the same (its caller gave up waiting, not the store), so the
+    # subscribers of the store must hear of it at once, not at their next poll.
+    async with backend.connect(poll_interval=PATIENCE * 10) as store:
+        async with anyio.create_task_group() as tg:
+            received: list[eventstore.StoredEvent] = []
+
+            async def subscriber() -> None:
+                received.extend(await subscribed(store, 1))
+
+            tg.start_soon(subscriber)
+            await anyio.sleep(0.05)  # the subscriber has read an empty store and waits
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                await store.append("c", [note()])
+        assert [e.conversation_id for e in received] == ["c"]
