@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, get_args
 
 import msgspec
@@ -338,8 +339,9 @@ def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) ->
     try:
         doc = _any_decoder.decode(raw)
     except msgspec.ValidationError:
-        # Well-formed JSON that no Python value holds (a number like 1e400).
-        raise _schema_error(first, None, root) from None
+        # Well-formed JSON that no Python value holds (a number like 1e400): name where it
+        # is, not whatever the typed decode stopped at first (an unknown part's type, say).
+        raise _out_of_range(raw, root) or _schema_error(first, None, root) from None
     except msgspec.DecodeError as exc:  # malformed past the point the typed decode stopped
         raise SchemaError(root, _malformed(exc, raw)) from None
     if not isinstance(doc, dict):
@@ -360,6 +362,28 @@ def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) ->
                 _put_back(body, slot, part)
             return body
     raise _schema_error(first, doc, root, _validate_document) from None
+
+
+_exact_decoder = msgspec.json.Decoder(float_hook=Decimal)
+
+
+def _out_of_range(raw: bytes | str, root: str) -> SchemaError | None:
+    """The error naming the first number in ``raw`` that no float holds, if it has one."""
+
+    def find(value: Any, path: str) -> str | None:
+        if type(value) is dict:
+            items: Any = ((f"{path}.{k}", v) for k, v in value.items())
+        elif type(value) is list:
+            items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+        else:
+            return path if type(value) is Decimal and not math.isfinite(float(value)) else None
+        return next((p for p in (find(v, where) for where, v in items) if p is not None), None)
+
+    try:
+        path = find(_exact_decoder.decode(raw), root)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return None if path is None else SchemaError(path, "number out of range for a float")
 
 
 def _validate_document(doc: Any) -> object:

@@ -550,6 +550,28 @@ def test_unknown_event_with_a_huge_number_is_kept():
     assert schemas.decode(raw) == schemas.UnknownEvent("later", raw)
 
 
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        # An unknown part is kept as its values, and no float holds this one: the error must
+        # name the number, not the part's type.
+        (
+            '"messages":[{"role":"user","content":[{"type":"audio","x":NUM}]}]',
+            "$.messages[0].content[0].x",
+        ),
+        ('"messages":[],"usage":{"model":"m","cost_usd":NUM}', "$.usage.cost_usd"),
+        ('"event_type":"x","payload":{"a":[1,NUM]}', "$.payload.a[1]"),
+    ],
+)
+@pytest.mark.parametrize("number", ["1e400", "-1e400"])
+def test_a_number_no_float_holds_is_named_where_it_is(document, path, number):
+    kind = "custom" if "event_type" in document else "messages"
+    raw = f'{{"type":"{kind}",{document.replace("NUM", number)}}}'
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.decode(raw)
+    assert (err.value.path, err.value.problem) == (path, "number out of range for a float")
+
+
 # --- encode refuses what cannot be stored, naming the field ---------------------------------
 
 SURROGATES = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
