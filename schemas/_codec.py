@@ -8,10 +8,11 @@ a genuinely invalid document (:class:`SchemaError` naming the field, the problem
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, get_args
 
 import msgspec
@@ -59,7 +60,7 @@ def encode(body: Body) -> bytes:
     Struct constructors check neither types nor constraints, so the encoded bytes are decoded
     once more: what ``encode`` returns is guaranteed to ``decode`` back, and to an equal body.
     A value JSON would store as something else (a float infinity as null, a UUID or datetime
-    as a string, an int past 2**53 in a float field) is refused, not changed. An
+    as a string, an int no float holds exactly in a float field) is refused, not changed. An
     :class:`UnknownEvent` encodes to its raw bytes unchanged.
 
     :raises SchemaError: if the body violates the schema (the path names the field).
@@ -105,17 +106,27 @@ def encode_checked(body: Body) -> tuple[bytes, Body]:
         raise _unencodable(body) from None
     except SchemaError as exc:  # from _enc_hook: an unknown part, its path relative to it
         raise _in_unknown_part(body, exc) from None
+    except ValueError as exc:  # an int past Python's digit limit for str()
+        raise _no_json_type(body, exc) from None
     decoded = decode(raw)
     if type(decoded) is UnknownEvent:
         raise SchemaError("$", f"not an event body: {type(body).__name__}")
-    if decoded != body and (changed := _first_change(body, decoded, "$")) is not None:
+    try:
+        same = decoded == body
+    except InvalidOperation:  # a signaling NaN Decimal in a registered payload
+        same = False
+    if not same and (changed := _first_change(body, decoded, "$")) is not None:
         raise changed
     return raw, decoded
 
 
+_ARRAYS = (list, tuple)
+
+
 def _first_change(given: Any, stored: Any, path: str) -> SchemaError | None:
     """The error for the first value of ``given`` that reads back from its JSON as something
-    else (``stored``), or ``None`` if they only differ as a tuple and a list do."""
+    else (``stored``), or ``None`` if they only differ as a tuple and a list do (either way
+    round: a tuple-typed field given a list reads back a tuple)."""
     if isinstance(stored, msgspec.Struct):
         if type(given) is not type(stored):
             return SchemaError(
@@ -128,7 +139,7 @@ def _first_change(given: Any, stored: Any, path: str) -> SchemaError | None:
         return None
     if type(stored) is UnknownPart and type(given) is UnknownPart:
         return _first_change(given.data, stored.data, path)
-    if type(stored) is list and type(given) in (list, tuple) and len(given) == len(stored):
+    if type(stored) in _ARRAYS and type(given) in _ARRAYS and len(given) == len(stored):
         for i, (g, s) in enumerate(zip(given, stored, strict=True)):
             if (found := _first_change(g, s, f"{path}[{i}]")) is not None:
                 return found
@@ -138,7 +149,10 @@ def _first_change(given: Any, stored: Any, path: str) -> SchemaError | None:
             if (found := _first_change(given[key], s, f"{path}.{key}")) is not None:
                 return found
         return None
-    if given == stored:
+    if type(given) is Decimal and type(stored) is Decimal:
+        if given.compare_total(stored) == 0:  # NaN included, which == never matches
+            return None
+    elif given == stored:
         return None
     return SchemaError(
         path,
@@ -160,13 +174,15 @@ def _unencodable_path(value: Any, path: str) -> str | None:
         items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
     elif type(value) is dict:
         items = ((f"{path}.{k}", v) for k, v in value.items())
+    elif type(value) is UnknownPart:
+        return _unencodable_path(value.data, path)
     else:
         try:
             _encoder.encode(value)
-        except (TypeError, NotImplementedError):
-            return path
         except (UnicodeEncodeError, SchemaError):
             return None
+        except (TypeError, NotImplementedError, ValueError):
+            return path
         return None
     for where, item in items:
         if (found := _unencodable_path(item, where)) is not None:
@@ -364,11 +380,9 @@ def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) ->
     raise _schema_error(first, doc, root, _validate_document) from None
 
 
-_exact_decoder = msgspec.json.Decoder(float_hook=Decimal)
-
-
 def _out_of_range(raw: bytes | str, root: str) -> SchemaError | None:
-    """The error naming the first number in ``raw`` that no float holds, if it has one."""
+    """The error naming the first number in ``raw`` that no float holds, if it has one (the
+    error path only: the standard library's parser is slow but takes any number)."""
 
     def find(value: Any, path: str) -> str | None:
         if type(value) is dict:
@@ -379,9 +393,9 @@ def _out_of_range(raw: bytes | str, root: str) -> SchemaError | None:
             return path if type(value) is Decimal and not math.isfinite(float(value)) else None
         return next((p for p in (find(v, where) for where, v in items) if p is not None), None)
 
-    try:
-        path = find(_exact_decoder.decode(raw), root)
-    except (msgspec.DecodeError, RecursionError):
+    try:  # numbers as Decimals, whatever their size: msgspec has no such hook for ints
+        path = find(json.loads(raw, parse_float=Decimal, parse_int=Decimal), root)
+    except (ValueError, RecursionError):
         return None
     return None if path is None else SchemaError(path, "number out of range for a float")
 

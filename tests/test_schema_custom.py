@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
 import msgspec
@@ -214,3 +215,56 @@ def test_custom_bodies_reach_the_registered_type():
             cst.custom_bodies(), lambda b: isinstance(b.payload, Plan), settings=no_shrinking
         )
     assert found.event_type == "acme.plan"
+
+
+class Ledger(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    amount: Decimal | None = None
+    size: tuple[int, int] = (0, 0)
+    dims: list[int] = []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(Ledger(amount=Decimal("NaN")), id="decimal-nan"),
+        pytest.param(Ledger(amount=Decimal("sNaN")), id="decimal-signaling-nan"),
+        pytest.param(Ledger(amount=Decimal("-Infinity")), id="decimal-infinity"),
+        pytest.param(Ledger(amount=Decimal("1.50")), id="decimal-trailing-zero"),
+        pytest.param(Ledger(size=[1, 2]), id="list-for-a-tuple-field"),  # type: ignore[arg-type]
+        pytest.param(Ledger(dims=(1, 2)), id="tuple-for-a-list-field"),  # type: ignore[arg-type]
+    ],
+)
+def test_registered_values_that_read_back_equal_are_accepted(payload):
+    # encode refuses only what reads back different: a NaN Decimal never equals itself, and a
+    # list in a tuple field reads back a tuple, yet both read back as what was given.
+    with schemas.custom_registration("acme.ledger", Ledger):
+        body = schemas.Custom(event_type="acme.ledger", payload=payload)
+        raw = schemas.encode(body)
+        assert schemas.encode(schemas.decode(raw)) == raw
+        assert str(schemas.decode(raw).payload.amount) == str(payload.amount)
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (schemas.Custom(event_type="x", payload={"n": 10**5000}), "$.payload.n"),
+        (
+            schemas.Messages(messages=[], usage=schemas.UsageRecord(model="m", cost_usd=10**5000)),
+            "$.usage.cost_usd",
+        ),
+        (
+            schemas.Messages(
+                messages=[
+                    schemas.Message(
+                        role="user", content=[schemas.UnknownPart({"type": "audio", "n": 10**5000})]
+                    )
+                ]
+            ),
+            "$.messages[0].content[0].n",
+        ),
+    ],
+)
+def test_an_int_past_pythons_digit_limit_is_a_schema_error_at_its_path(body, path):
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.encode(body)
+    assert err.value.path == path
