@@ -57,8 +57,7 @@ class Store:
     def __init__(self, backend: Backend, *, poll_interval: float = 0.05) -> None:
         self._backend = backend
         self._poll_interval = poll_interval
-        self._closed = False
-        self._closing: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None  # set once: the store is closed
 
     async def __aenter__(self) -> Store:
         return self
@@ -78,7 +77,6 @@ class Store:
         not stop it halfway, with connections and threads left open, and every call returns
         once it has ended."""
         if self._closing is None:
-            self._closed = True
             self._closing = asyncio.create_task(self._backend.aclose(), name="convlog-aclose")
         await asyncio.shield(self._closing)
 
@@ -375,7 +373,7 @@ class Store:
         return await self._backend.rebuild_summaries()
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._closing is not None:
             raise StoreClosed("the store is closed")
 
 

@@ -584,9 +584,7 @@ def _load_folds(conn: sqlite3.Connection, conversation_ids: set[str]) -> dict[st
     folds: dict[str, Fold] = {}
     for chunk in _chunks(sorted(conversation_ids)):
         sql = (
-            f"SELECT {', '.join('c.' + c for c in _SUMMARY_NAMES)}, e.hash FROM conversations c "
-            "LEFT JOIN events e ON e.conversation_id = c.conversation_id AND e.version = c.version "
-            f"WHERE c.conversation_id IN ({','.join('?' * len(chunk))})"
+            f"{_SELECT_SUMMARY_AND_HEAD} WHERE c.conversation_id IN ({','.join('?' * len(chunk))})"
         )
         for row in conn.execute(sql, chunk):
             fold = _fold_from_row(row[:-1])
@@ -663,6 +661,11 @@ class _SummaryRow(msgspec.Struct, array_like=True, gc=False):
 
 
 _SUMMARY_NAMES: tuple[str, ...] = _SummaryRow.__struct_fields__
+# Each summary with the hash of the event at its version: the head an append chains onto.
+_SELECT_SUMMARY_AND_HEAD = (
+    f"SELECT {', '.join('c.' + c for c in _SUMMARY_NAMES)}, e.hash FROM conversations c "
+    "LEFT JOIN events e ON e.conversation_id = c.conversation_id AND e.version = c.version"
+)
 _MIN_US, _MAX_US = to_us(datetime.min.replace(tzinfo=UTC)), to_us(datetime.max.replace(tzinfo=UTC))
 
 
@@ -826,7 +829,7 @@ def _page_events(rows: list[Any], cids: Sequence[str]) -> list[StoredEvent]:
         if moment is None:
             try:
                 moment = moments[recorded_at] = from_us(recorded_at)
-            except (TypeError, ValueError, OverflowError):
+            except OverflowError:  # an int past datetime's range (its type was checked above)
                 raise _mistyped(row, cid) from None
         append(
             StoredEvent(
@@ -888,11 +891,9 @@ def _query_head(conn: sqlite3.Connection) -> int:
 
 
 def _query_first_missing(conn: sqlite3.Connection, head: int) -> int | None:
-    if (
-        head == 0
-        or conn.execute("SELECT count(*) FROM events WHERE position <= ?", (head,)).fetchone()[0]
-        == head
-    ):
+    """The lowest empty position in 1..``head``: 1 itself, or one past an event whose
+    successor is missing (``None`` if every position holds an event)."""
+    if head == 0:
         return None
     found: int | None = conn.execute(
         "SELECT min(p) FROM (SELECT 1 AS p WHERE NOT EXISTS (SELECT 1 FROM events WHERE position = 1) "

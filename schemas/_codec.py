@@ -163,29 +163,34 @@ def _first_change(given: Any, stored: Any, path: str) -> SchemaError | None:
 
 def _no_json_type(body: Body, exc: Exception) -> SchemaError:
     """The error for a body holding a value msgspec cannot encode, at that value's path."""
-    path = _unencodable_path(body, "$")
-    return SchemaError(path or "$", str(exc))
+    return SchemaError(_first_path(body, "$", _cannot_encode) or "$", str(exc))
 
 
-def _unencodable_path(value: Any, path: str) -> str | None:
+def _cannot_encode(value: Any) -> bool:
+    try:
+        _encoder.encode(value)
+    except (UnicodeEncodeError, SchemaError):  # reported by their own paths
+        return False
+    except (TypeError, NotImplementedError, ValueError):
+        return True
+    return False
+
+
+def _first_path(value: Any, path: str, bad: Callable[[Any], bool]) -> str | None:
+    """The path of the first value inside ``value`` (Structs, unknown parts, arrays and
+    objects are looked into) for which ``bad`` holds."""
     if isinstance(value, msgspec.Struct):
         items: Any = ((f"{path}.{n}", getattr(value, n)) for n in value.__struct_fields__)
-    elif type(value) in (list, tuple):
+    elif type(value) in _ARRAYS:
         items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
     elif type(value) is dict:
         items = ((f"{path}.{k}", v) for k, v in value.items())
     elif type(value) is UnknownPart:
-        return _unencodable_path(value.data, path)
+        return _first_path(value.data, path, bad)
     else:
-        try:
-            _encoder.encode(value)
-        except (UnicodeEncodeError, SchemaError):
-            return None
-        except (TypeError, NotImplementedError, ValueError):
-            return path
-        return None
+        return path if bad(value) else None
     for where, item in items:
-        if (found := _unencodable_path(item, where)) is not None:
+        if (found := _first_path(item, where, bad)) is not None:
             return found
     return None
 
@@ -383,21 +388,16 @@ def _decode_slow(raw: bytes | str, first: msgspec.ValidationError, root: str) ->
 def _out_of_range(raw: bytes | str, root: str) -> SchemaError | None:
     """The error naming the first number in ``raw`` that no float holds, if it has one (the
     error path only: the standard library's parser is slow but takes any number)."""
-
-    def find(value: Any, path: str) -> str | None:
-        if type(value) is dict:
-            items: Any = ((f"{path}.{k}", v) for k, v in value.items())
-        elif type(value) is list:
-            items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-        else:
-            return path if type(value) is Decimal and not math.isfinite(float(value)) else None
-        return next((p for p in (find(v, where) for where, v in items) if p is not None), None)
-
     try:  # numbers as Decimals, whatever their size: msgspec has no such hook for ints
-        path = find(json.loads(raw, parse_float=Decimal, parse_int=Decimal), root)
+        doc = json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+        path = _first_path(doc, root, _past_float)
     except (ValueError, RecursionError):
         return None
     return None if path is None else SchemaError(path, "number out of range for a float")
+
+
+def _past_float(value: Any) -> bool:
+    return type(value) is Decimal and not math.isfinite(float(value))
 
 
 def _validate_document(doc: Any) -> object:

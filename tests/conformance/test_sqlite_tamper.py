@@ -56,17 +56,18 @@ def _event(cid: str, version: int) -> str:
 
 FORGED = 'CAST(\'{"type":"custom","event_type":"forged"}\' AS BLOB)'
 
-# (column, SQL value, what it is): edits that change a column's type, not only its value.
+# (column, SQL value, what it is, what a read's error says): edits that change a column's type,
+# not only its value.
 RETYPED = [
-    ("data", "CAST(data AS TEXT)", "text"),
-    ("data", "replace(data, 'custom', 'custom')", "text-via-replace"),
-    ("recorded_at", "'yesterday'", "text"),
-    ("recorded_at", "1e300", "real"),
-    ("id", "hex(randomblob(8))", "text"),
-    ("session_id", "X'00'", "blob"),
+    ("data", "CAST(data AS TEXT)", "text", "data holds str"),
+    ("data", "replace(data, 'custom', 'custom')", "text-via-replace", "data holds str"),
+    ("recorded_at", "'yesterday'", "text", "recorded_at holds str 'yesterday'"),
+    ("recorded_at", "1e300", "real", "recorded_at holds float"),
+    ("id", "hex(randomblob(8))", "text", "id holds str"),
+    ("session_id", "X'00'", "blob", "session_id holds bytes"),
     # Converted or hashed as if unchanged: a time with a fraction, the text's bytes as a BLOB.
-    ("recorded_at", "recorded_at + 0.25", "real-fraction"),
-    ("session_id", "CAST(session_id AS BLOB)", "blob-of-the-text"),
+    ("recorded_at", "recorded_at + 0.25", "real-fraction", "recorded_at holds float"),
+    ("session_id", "CAST(session_id AS BLOB)", "blob-of-the-text", "session_id holds bytes b's'"),
 ]
 
 # (statements, conversation the report must name, versions it may name). Where a version is
@@ -107,7 +108,7 @@ CASES = [
             {2},
             id=f"retyped-{column}-{kind}",
         )
-        for column, value, kind in RETYPED
+        for column, value, kind, _ in RETYPED
     ],
     # A TEXT version sorts after every integer: version 2 is missing, 3 follows 1.
     pytest.param(
@@ -289,12 +290,8 @@ async def test_a_read_yields_the_pages_before_an_event_that_does_not_decode(
 @pytest.mark.parametrize(
     ("column", "value", "shown"),
     [
-        ("data", "CAST(data AS TEXT)", "data holds str"),
-        ("recorded_at", "'yesterday'", "recorded_at holds str 'yesterday'"),
+        *((column, value, shown) for column, value, _, shown in RETYPED),
         ("version", "'two'", "version holds str 'two'"),
-        ("id", "hex(randomblob(8))", "id holds str"),
-        ("recorded_at", "recorded_at + 0.25", "recorded_at holds float"),
-        ("session_id", "CAST(session_id AS BLOB)", "session_id holds bytes b's'"),
     ],
 )
 async def test_reads_refuse_an_event_whose_column_was_retyped_naming_the_column(
