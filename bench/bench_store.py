@@ -42,7 +42,8 @@ import eventstore
 from eventstore._chain import GENESIS, link
 from eventstore._fold import Fold
 from eventstore._ids import uuid7s
-from eventstore.sqlite import _DDL, _INSERT_EVENT
+from eventstore.sqlite._sql import DDL as _DDL
+from eventstore.sqlite._sql import INSERT_EVENT as _INSERT_EVENT
 from schemas import Message, Messages, UsageRecord, encode
 
 

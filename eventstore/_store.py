@@ -14,13 +14,13 @@ import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode
 from schemas._codec import encode_checked
 from schemas.types import check_id, check_utf8
 
+from . import _backends
 from ._cursor import decode_cursor, encode_cursor
 from ._fold import Fold, to_us
 from ._ids import uuid7s
@@ -37,7 +37,6 @@ from ._model import (
 from ._verify import verify
 from .backend import AppendRequest, Backend, PreparedEvent
 from .errors import ConversationNotFound, IntegrityError, StoreClosed
-from .sqlite import SQLiteBackend
 
 __all__ = ("Store", "connect")
 
@@ -45,8 +44,6 @@ T = TypeVar("T")
 
 MAX_LIMIT = 1000
 MAX_INT = (1 << 63) - 1
-#: SQLite keeps its busy timeout in milliseconds in a C int: past this it silently reads 0.
-MAX_BUSY_TIMEOUT = ((1 << 31) - 1) / 1000
 _TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}
 _READ_PAGE = 1000
 
@@ -367,10 +364,21 @@ class Store:
         self._check_open()
         return await verify(self._backend)
 
-    async def rebuild_summaries(self) -> int:
-        """Recompute every conversation summary from its events; returns how many."""
+    async def rebuild_summaries(self, *, force: bool = False) -> int:
+        """Recompute every conversation summary from its events; returns how many.
+
+        Summaries are derived data, and a rebuild mends one that is behind or altered. It does
+        not launder a deletion: where the events show that some were deleted (a gap in a
+        conversation's versions, a summary that claims more than its events hold, a summary
+        whose events are gone), it refuses and writes nothing. ``force=True`` rebuilds anyway,
+        erasing that evidence: for after the deletion has been looked into.
+
+        :raises IntegrityError: naming the conversation, if the events show a deletion.
+        """
         self._check_open()
-        return await self._backend.rebuild_summaries()
+        if type(force) is not bool:
+            raise SchemaError("$.force", f"expected True or False, got {force!r}")
+        return await self._backend.rebuild_summaries(force)
 
     def _check_open(self) -> None:
         if self._closing is not None:
@@ -380,10 +388,14 @@ class Store:
 # -- connecting ---------------------------------------------------------------------------
 
 
+#: An option ``connect()`` was not given (``None`` is a value, and a wrong one).
+_UNSET: Any = type("Unset", (), {"__repr__": lambda self: "<backend default>"})()
+
+
 class _Connector:
     """What :func:`connect` returns: ``async with`` it for an open :class:`Store`."""
 
-    def __init__(self, backend: SQLiteBackend, poll_interval: float) -> None:
+    def __init__(self, backend: Backend, poll_interval: float) -> None:
         self._backend = backend
         self._poll_interval = poll_interval
         self._store: Store | None = None
@@ -405,66 +417,43 @@ class _Connector:
 def connect(
     url: str,
     *,
-    durability: str | None = None,
-    busy_timeout: float = 5.0,
-    readers: int = 2,
+    durability: str = _UNSET,
+    busy_timeout: float = _UNSET,
+    readers: int = _UNSET,
+    read_only: bool = _UNSET,
     poll_interval: float = 0.05,
 ) -> _Connector:
     """Open a store: ``async with eventstore.connect("sqlite:///convlog.db") as store``.
 
-    URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
-    (private, in memory). Query parameter ``durability=full|normal`` (or the argument):
-    ``full`` (default) fsyncs every commit; ``normal`` may lose the last commits on power loss,
-    never consistency. ``busy_timeout``: seconds an append waits for another connection's
-    write lock, from 0 (do not wait) to about 24 days (SQLite's limit). ``readers``: read
-    connections of a file store, at least 1. ``poll_interval``: seconds between a live
-    subscriber's looks for other processes' commits, more than 0.
+    The URL's scheme picks the backend (``sqlite:``, or one a package registers; see
+    ``docs/store.md``), which parses the rest of the URL and checks its own options.
+    SQLite URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``,
+    ``sqlite://:memory:`` (private, in memory); percent-escapes are decoded; anything else is
+    refused. Options (left out: the backend's default; a backend refuses those it lacks):
 
-    :raises ValueError: for a URL or option this version cannot open.
+    - ``durability``: ``full`` (default) fsyncs every commit; ``normal`` may lose the last
+      commits on power loss, never consistency. Also ``?durability=`` in the URL.
+    - ``busy_timeout``: seconds an append waits for another connection's write lock, from 0
+      (do not wait) to about 24 days (SQLite's limit); default 5.
+    - ``readers``: read connections of a file store, at least 1; default 2.
+    - ``read_only``: open without taking any lock or creating anything; appends are refused.
+    - ``poll_interval``: seconds between a live subscriber's looks for other processes'
+      commits, more than 0.
+
+    :raises ValueError: for a URL or option this installation cannot open, naming it.
     """
-    _check_options(busy_timeout, readers, poll_interval)
-    parts = urlsplit(url)
-    if parts.scheme in ("postgresql", "postgres"):
-        raise ValueError("the PostgreSQL backend is not part of this version; use sqlite:///")
-    if parts.scheme != "sqlite":
-        raise ValueError(f"unsupported store URL {url!r}; expected sqlite:///path/to/file.db")
-    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = set(options) - {"durability"}
-    if unknown:
-        raise ValueError(f"unknown option(s) in store URL: {', '.join(sorted(unknown))}")
-    mode = durability or options.get("durability", "full")
-    if mode not in ("full", "normal"):
-        raise ValueError(f"durability must be 'full' or 'normal', got {mode!r}")
-    in_memory = parts.netloc == ":memory:" or parts.path in ("/:memory:", "")
-    # sqlite:///rel.db -> rel.db; sqlite:////abs.db -> /abs.db
-    path = None if in_memory else parts.path[1:]
-    backend = SQLiteBackend(
-        path,
-        durability="full" if mode == "full" else "normal",
-        busy_timeout=busy_timeout,
-        readers=readers,
-    )
-    return _Connector(backend, poll_interval)
-
-
-# -- validation helpers ---------------------------------------------------------------------
-
-
-def _check_options(busy_timeout: Any, readers: Any, poll_interval: Any) -> None:
-    """``connect``'s numeric options: a wrong type or a value out of range is a programming
-    error, refused before any store exists rather than found later (a spinning subscriber, a
-    ``TypeError`` from the driver)."""
-    if not _is_number(busy_timeout) or not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT:
-        raise ValueError(
-            f"busy_timeout must be a number of seconds from 0 to {MAX_BUSY_TIMEOUT}, "
-            f"got {busy_timeout!r}"
-        )
-    if isinstance(readers, bool) or not isinstance(readers, int) or readers < 1:
-        raise ValueError(f"readers must be an int >= 1, got {readers!r}")
     if not _is_number(poll_interval) or not 0 < poll_interval < math.inf:
         raise ValueError(
             f"poll_interval must be a finite number of seconds > 0, got {poll_interval!r}"
         )
+    given = {"durability": durability, "busy_timeout": busy_timeout, "readers": readers}
+    given["read_only"] = read_only
+    options = {name: value for name, value in given.items() if value is not _UNSET}
+    backend = _backends.load(url).create_backend(url, options)
+    return _Connector(backend, poll_interval)
+
+
+# -- validation helpers ---------------------------------------------------------------------
 
 
 def _is_number(value: Any) -> bool:

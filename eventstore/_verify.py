@@ -20,6 +20,7 @@ from schemas import StoredEvent
 from ._chain import GENESIS, link
 from ._fold import Fold, to_us
 from ._model import VerifyReport
+from ._planner import summary_ahead
 from .backend import Backend
 from .errors import IntegrityError
 
@@ -154,7 +155,8 @@ class _Summaries:
             raise _Problem(str(stored), cid, None)
         if stored.version < fold.version:
             raise _Problem(
-                f"summary is behind: version {stored.version}, events reach {fold.version}",
+                f"summary is behind: version {stored.version}, events reach {fold.version} "
+                "(run rebuild_summaries)",
                 cid,
                 None,
             )
@@ -171,6 +173,13 @@ class _Summaries:
                     fold.version + 1,
                 )
             return
+        if ahead := summary_ahead(stored, fold):
+            raise _Problem(
+                f"summary is ahead of its events ({ahead}): events may have been deleted "
+                "(a rebuild would hide it; see docs/store.md)",
+                cid,
+                None,
+            )
         if stored.summary() != fold.summary():
             raise _Problem(
                 "summary disagrees with the fold of its events (run rebuild_summaries)", cid, None
@@ -186,17 +195,19 @@ class _Summaries:
 
     async def _skip_orphans(self, before: str | None) -> tuple[Any, Fold | IntegrityError] | None:
         """Pass summaries of conversations sorting before ``before`` (all, for ``None``): none
-        of them had an event when verify started, so each must be newer than that. Keys that
-        are not text (an altered row) sort after all text, as in SQLite."""
+        of them had an event when verify started, so each must be newer than that. Events
+        and summaries come in the same (code point) order, the backend's promise."""
         while True:
             found = await self._peek()
             if found is None:
                 return None
             key, stored = found
-            if before is not None and (type(key) is not str or key >= before):
-                return found
+            # An altered row is reported where it is met, whatever its key: a key that is not
+            # text sorts differently in every engine.
             if isinstance(stored, IntegrityError):
                 raise _Problem(str(stored), stored.conversation_id, None)
+            if before is not None and key >= before:
+                return found
             first = await self._backend.read_page(key, 1, 1, "asc", 1)
             if not first or first[0].position <= self._head:
                 raise _Problem("summary of a conversation without events", key, None)

@@ -1,43 +1,40 @@
 """The interface every storage backend implements, and the values that cross it.
 
-A backend is one module (``sqlite.py``, later ``postgres.py``). It stores and orders events and
-maintains summaries with :class:`~eventstore._fold.Fold`, deciding each append with the shared
-rules below (:func:`version_conflict`, :func:`original_result`); everything else (input validation,
-encoding, cursors, subscriptions, replay, verification) lives once in the ``Store`` facade.
-The conformance suite in ``tests/conformance/`` is what a backend must pass, unchanged.
+A backend is one module (``eventstore.sqlite``, or a third party's) that defines::
+
+    def create_backend(url: str, options: Mapping[str, object]) -> Backend
+
+``connect()`` finds the module by the URL's scheme (see ``eventstore._backends``) and calls it
+with the whole URL and the options the caller gave (``durability``, ``busy_timeout``,
+``readers``, ``read_only``); the backend parses its URL and checks its options itself, raising
+``ValueError`` for what it cannot open, before any I/O. The store then ``await``s
+:meth:`Backend.open`.
+
+A backend stores and orders events; it decides nothing: every append is planned by the shared
+rules of ``eventstore._planner`` (idempotency, expected versions, positions, the hash chain,
+the summary fold). Input validation, encoding, cursors, subscriptions, replay and verification
+live once in the ``Store`` facade. The conformance suite in ``tests/conformance/`` is what a
+backend must pass, unchanged.
+
+Orders: wherever a method below orders by conversation id, it is code point order (SQLite's
+``BINARY`` collation, PostgreSQL's ``COLLATE "C"``), the order of Python's ``str``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
 
-from schemas import Body, Messages, SchemaError, StoredEvent
-from schemas.types import MAX_SAFE_INT
+from schemas import Body, StoredEvent
 
 from ._fold import Fold
-from ._model import (
-    ANY,
-    EXISTS,
-    NO_CONVERSATION,
-    AppendResult,
-    ConversationSummary,
-    Direction,
-    ExpectedVersion,
-)
-from .errors import DuplicateEventId, IntegrityError, WrongExpectedVersion
+from ._model import AppendResult, ConversationSummary, Direction, ExpectedVersion
+from .errors import IntegrityError
 
-__all__ = (
-    "MAX_TOTAL",
-    "AppendRequest",
-    "Backend",
-    "PreparedEvent",
-    "original_result",
-    "total_overflow",
-    "version_conflict",
-)
+__all__ = ("AppendRequest", "Backend", "BackendModule", "PreparedEvent")
 
 
 class PreparedEvent(msgspec.Struct, frozen=True, gc=False):
@@ -69,6 +66,13 @@ class Backend(Protocol):
     Every method may raise :class:`~eventstore.errors.StoreError` subclasses; driver exceptions
     never escape. Reads return at most ``limit`` items and are each one consistent snapshot.
     """
+
+    async def open(self) -> None:
+        """Connect, and create the schema if the store is new.
+
+        :raises StoreError: if the store cannot be opened or is not a convlog store.
+        """
+        ...
 
     async def append(self, request: AppendRequest) -> AppendResult:
         """Store all of ``request.events`` atomically, or nothing.
@@ -133,9 +137,13 @@ class Backend(Protocol):
         describing it. Used by ``verify``."""
         ...
 
-    async def rebuild_summaries(self) -> int:
-        """Recompute every summary from the events with the shared fold, in one transaction.
-        Returns the number of conversations."""
+    async def rebuild_summaries(self, force: bool) -> int:
+        """Recompute every summary with the planner's :func:`~eventstore._planner.rebuild`, in
+        one transaction, checked against the stored summaries unless ``force``. Returns the
+        number of conversations.
+
+        :raises IntegrityError: if the check finds evidence of deleted events (nothing
+            written)."""
         ...
 
     @property
@@ -155,101 +163,12 @@ class Backend(Protocol):
         ...
 
 
-# -- the append rules every backend applies, inside its write transaction ------------------
+class BackendModule(Protocol):
+    """What ``connect()`` needs of a backend's module."""
 
+    def create_backend(self, url: str, options: Mapping[str, object]) -> Backend:
+        """A backend for ``url``, not yet opened.
 
-def original_result(
-    req: AppendRequest, hits: list[tuple[str, int, int] | None]
-) -> AppendResult | DuplicateEventId:
-    """The outcome of an append whose given ids are partly or wholly stored already.
-
-    ``hits`` holds, per event, where its id is stored (conversation, version, position) or
-    ``None``. If every id is stored in this conversation at consecutive versions in this
-    order, the append is a retry and this is its original result; otherwise a conflict."""
-    first = hits[0]
-    ok = first is not None and all(
-        hit is not None and hit[0] == req.conversation_id and hit[1] == first[1] + i
-        for i, hit in enumerate(hits)
-    )
-    if ok:
-        assert first is not None
-        return AppendResult(
-            conversation_id=req.conversation_id,
-            version=first[1] + len(hits) - 1,
-            positions=tuple(hit[2] for hit in hits if hit is not None),
-            ids=tuple(e.id for e in req.events),
-        )
-    for event, hit in zip(req.events, hits, strict=True):
-        if hit is not None:
-            return DuplicateEventId(
-                f"event id {event.id} is already stored in conversation {hit[0]!r} at version "
-                f"{hit[1]}; an idempotent retry must repeat the same events in the same place"
-            )
-    missing = next(e.id for e, hit in zip(req.events, hits, strict=True) if hit is None)
-    return DuplicateEventId(f"event id {missing} is not stored but others of this append are")
-
-
-#: The largest token total a summary keeps: a signed 64-bit integer (SQLite INTEGER,
-#: PostgreSQL bigint).
-MAX_TOTAL = (1 << 63) - 1
-_TOTALS = (
-    "prompt_tokens",
-    "completion_tokens",
-    "prompt_cached_tokens",
-    "prompt_cache_creation_tokens",
-    "completion_reasoning_tokens",
-)
-
-
-def total_overflow(fold: Fold | None, req: AppendRequest) -> SchemaError | None:
-    """The error an append must fail with when it would carry one of the conversation's token
-    totals (``fold``, ``None`` for a new conversation) past :data:`MAX_TOTAL`, or ``None``.
-
-    Each count is at most ``MAX_SAFE_INT`` (2**53 - 1), so a conversation holds about a
-    thousand calls of that size before this can happen; until then one sum decides."""
-    room = MAX_TOTAL - len(req.events) * MAX_SAFE_INT
-    if fold is None:
-        if room >= 0:
-            return None
-        totals = [0] * len(_TOTALS)
-    else:
-        # Written out: this runs for every append, and getattr by name costs three times more.
-        if (
-            fold.prompt_tokens
-            + fold.completion_tokens
-            + fold.prompt_cached_tokens
-            + fold.prompt_cache_creation_tokens
-            + fold.completion_reasoning_tokens
-            <= room
-        ):
-            return None
-        totals = [getattr(fold, name) for name in _TOTALS]
-    for i, event in enumerate(req.events):
-        body = event.body
-        if type(body) is not Messages or body.usage is None:
-            continue
-        for j, name in enumerate(_TOTALS):
-            totals[j] += getattr(body.usage, name) or 0
-            if totals[j] > MAX_TOTAL:
-                return SchemaError(
-                    f"$.events[{i}].usage.{name}",
-                    f"the conversation's {name} total would exceed {MAX_TOTAL}, the largest "
-                    "a summary keeps",
-                )
-    return None
-
-
-def version_conflict(
-    cid: str, expected: ExpectedVersion | int, current: int
-) -> WrongExpectedVersion | None:
-    """The error an append expecting ``expected`` must fail with when the conversation is at
-    version ``current`` (0: no events), or ``None`` if it may go ahead."""
-    if expected is ANY:
-        return None
-    if expected is NO_CONVERSATION:
-        ok = current == 0
-    elif expected is EXISTS:
-        ok = current > 0
-    else:
-        ok = current == expected
-    return None if ok else WrongExpectedVersion(cid, expected, current)
+        :raises ValueError: naming the URL or option, if it is malformed or not supported.
+        """
+        ...

@@ -15,8 +15,8 @@ import anyio
 import pytest
 
 import eventstore
+import eventstore.sqlite
 from eventstore import StoreError
-from eventstore.sqlite import SQLiteBackend
 
 from .support import all_events, contents, note
 
@@ -190,7 +190,7 @@ async def test_a_lone_reader_keeps_to_one_reader_thread_and_concurrent_reads_spr
 ) -> None:
     """Reads go to the first reader with nothing in flight: one task reading on its own keeps
     one connection's page cache warm; reads that overlap run on different threads."""
-    backend = SQLiteBackend(str(sqlite_file), readers=3)
+    backend = eventstore.sqlite.create_backend(f"sqlite:///{sqlite_file}", {"readers": 3})
     await backend.open()
     try:
         alone = [await backend._read(_thread_name) for _ in range(4)]

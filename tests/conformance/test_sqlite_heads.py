@@ -12,8 +12,8 @@ import pytest
 
 import eventstore
 from eventstore import StoreError
-from eventstore import sqlite as sqlite_module
-from eventstore.sqlite import _Heads
+from eventstore.sqlite import _sql as sqlite_module
+from eventstore.sqlite._backend import _Heads
 
 from .support import all_events, llm_call, note
 

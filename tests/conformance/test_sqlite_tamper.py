@@ -329,7 +329,7 @@ ALTERED = "summary of conversation 'b' was altered"
 # (edit, what verify reports, whether reads of the summary refuse it, what refuses an append)
 SUMMARY_EDITS = [
     pytest.param(
-        "prompt_tokens = prompt_tokens + 1",
+        "prompt_tokens = prompt_tokens - 1",
         "summary disagrees with the fold of its events",
         False,
         None,  # the new event is sound; the totals stay off by one until a rebuild
@@ -408,3 +408,74 @@ async def test_a_conversation_deleted_with_its_summary_leaves_a_hole_verify_find
         report.problem
         == "events deleted: position 3 holds no event (9 events hold positions 1..12)"
     )
+
+
+# Summary edits that claim more than the events hold: what deleting events leaves behind.
+AHEAD_EDITS = [
+    pytest.param("prompt_tokens = prompt_tokens + 1", "prompt_tokens", id="tokens"),
+    pytest.param("calls = calls + 1", "calls", id="calls"),
+    pytest.param("cost_usd = '1'", "cost_usd", id="cost"),
+    pytest.param("updated_at = updated_at + 1", "updated_at_us", id="time"),
+]
+
+
+@pytest.mark.parametrize(("edit", "claim"), AHEAD_EDITS)
+async def test_a_summary_ahead_of_its_events_is_not_rebuilt_unless_forced(
+    tamper: Tamper, sqlite_url: str, raw_sqlite: RawSQLite, edit: str, claim: str
+) -> None:
+    tamper(f"UPDATE conversations SET {edit} WHERE conversation_id = 'b'")
+    before = raw_sqlite().execute("SELECT * FROM conversations ORDER BY 1").fetchall()
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+        assert (report.ok, report.conversation_id) == (False, "b")
+        assert f"summary is ahead of its events ({claim} " in (report.problem or "")
+        assert "run rebuild_summaries" not in (report.problem or "")
+        with pytest.raises(eventstore.IntegrityError, match="ahead of its events") as caught:
+            await store.rebuild_summaries()
+        assert caught.value.conversation_id == "b"
+        assert raw_sqlite().execute("SELECT * FROM conversations ORDER BY 1").fetchall() == before
+
+        assert await store.rebuild_summaries(force=True) == 3
+        assert (await store.verify()).ok
+
+
+async def test_a_deleted_tail_with_its_summary_edited_to_match_is_not_laundered(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    """c's last event is the store's last (position 12): deleting it leaves no hole. The
+    summary's version is edited to match the events, but it still claims their place."""
+    tamper(
+        f"DELETE FROM events WHERE {_event('c', 4)}",
+        "UPDATE conversations SET version = 3 WHERE conversation_id = 'c'",
+    )
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+        assert (report.ok, report.conversation_id) == (False, "c")
+        assert "ahead of its events (last_position 12 > 11)" in (report.problem or "")
+        with pytest.raises(eventstore.IntegrityError, match="ahead of its events"):
+            await store.rebuild_summaries()
+        assert not (await store.verify()).ok
+
+
+async def test_a_version_gap_is_not_laundered_by_a_rebuild(tamper: Tamper, sqlite_url: str) -> None:
+    tamper(
+        f"DELETE FROM events WHERE {_event('a', 3)}",
+        "DELETE FROM conversations WHERE conversation_id = 'a'",
+    )
+    async with eventstore.connect(sqlite_url) as store:
+        with pytest.raises(eventstore.IntegrityError, match="version gap in 'a'") as caught:
+            await store.rebuild_summaries()
+        assert (caught.value.conversation_id, caught.value.version) == ("a", 3)
+        assert await store.rebuild_summaries(force=True) == 3
+        report = await store.verify()  # the gap itself is still there to see
+        assert (report.ok, report.conversation_id) == (False, "a")
+
+
+async def test_a_summary_whose_events_are_all_gone_is_not_rebuilt_away(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    tamper("DELETE FROM events WHERE conversation_id = 'b'")
+    async with eventstore.connect(sqlite_url) as store:
+        with pytest.raises(eventstore.IntegrityError, match="summary of 'b' has no events"):
+            await store.rebuild_summaries()
+        assert len((await store.list_conversations()).items) == 3

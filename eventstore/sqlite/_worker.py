@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from .errors import StoreClosed
+from ..errors import StoreClosed
 
 __all__ = ("Worker",)
 

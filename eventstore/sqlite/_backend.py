@@ -1,0 +1,392 @@
+"""The SQLite backend: embedded, durable, safe for several processes on one file.
+
+One writer thread per store owns the write connection and commits every append queued behind
+the one it is working on as one ``BEGIN IMMEDIATE`` transaction (group commit). Heads, ids and
+the global position are re-read inside that transaction, so several processes can append to
+one file: SQLite's write lock orders them, ``busy_timeout`` makes them wait their turn. Reads
+run on their own connections and threads, each page one statement and so one snapshot (WAL).
+
+What an append stores is decided by the shared planner (``eventstore._planner``); this module
+only reads what the planner needs and writes what it returns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from schemas import StoredEvent
+
+from .. import _planner as planner
+from .._fold import Fold
+from .._model import AppendResult, ConversationSummary, Direction
+from ..backend import AppendRequest
+from ..errors import IntegrityError, StoreError
+from . import _sql as sql
+from ._url import SQLiteConfig
+from ._worker import Worker
+
+__all__ = ("SQLiteBackend",)
+
+
+class SQLiteBackend:
+    """SQLite storage. Use through :func:`eventstore.connect`, not directly."""
+
+    def __init__(self, config: SQLiteConfig) -> None:
+        self.path = config.path
+        self._config = config
+        self._writer: Worker[sqlite3.Connection] | None = None
+        self._readers: list[Worker[sqlite3.Connection]] = []
+        self._in_flight: list[int] = []  # reads queued or running, per reader
+        self._commits = 0  # group commits through this store (see wait_for_commit)
+        self._committed = anyio.Event()
+        self._waiting = 0
+        self._closing = False
+        self._heads = _Heads()  # touched by the writer thread only
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self.path is None:
+            conn = self._connect(":memory:")
+            self._writer = Worker("convlog-sqlite", conn, self._commit, _close, self._after_commit)
+            await self._writer.call(self._init_schema)
+            self._readers = [self._writer]
+        else:
+            _create_private(self.path)
+            self._writer = Worker(
+                "convlog-writer", self._connect(self.path), self._commit, _close, self._after_commit
+            )
+            try:
+                await self._writer.call(self._init_schema)
+            except BaseException:
+                await self._writer.aclose()
+                raise
+            for i in range(self._config.readers):
+                conn = self._connect(self.path)
+                conn.execute("PRAGMA query_only = ON")
+                self._readers.append(Worker(f"convlog-reader-{i}", conn, None, _close))
+        self._in_flight = [0] * len(self._readers)
+
+    async def aclose(self) -> None:
+        self._closing = True
+        self._committed.set()  # subscribers waiting for a commit: the store closes instead
+        # The writer first: it finishes every queued append before it stops.
+        if self._writer is not None:
+            await self._writer.aclose()
+        for reader in self._readers:
+            if reader is not self._writer:
+                await reader.aclose()
+
+    def _connect(self, target: str) -> sqlite3.Connection:
+        timeout = self._config.busy_timeout
+        try:
+            conn = sqlite3.connect(
+                target,
+                timeout=timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # each connection is used by one worker thread
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            if target != ":memory:":
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode != "wal":
+                    raise StoreError(f"cannot switch {target} to WAL mode (got {mode!r})")
+            conn.execute(f"PRAGMA synchronous = {self._config.durability.upper()}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {target}: {exc}") from None
+        return conn
+
+    def _init_schema(self, conn: sqlite3.Connection) -> None:
+        try:
+            self._create_schema(conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path or 'the in-memory store'}: {exc}") from None
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if tables and "convlog_meta" not in tables:
+                raise StoreError(
+                    f"{self.path} is an SQLite database but not a convlog store "
+                    f"(it has {', '.join(sorted(tables)[:5])}); refusing to add tables to it"
+                )
+            for statement in sql.DDL:
+                conn.execute(statement)
+            row = conn.execute("SELECT value FROM convlog_meta WHERE key = 'schema'").fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO convlog_meta (key, value) VALUES ('schema', ?)",
+                    (str(sql.SCHEMA_VERSION),),
+                )
+            elif int(row[0]) > sql.SCHEMA_VERSION:
+                raise StoreError(
+                    f"database schema version {row[0]} is newer than this convlog supports "
+                    f"({sql.SCHEMA_VERSION}); upgrade convlog"
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # -- appends -------------------------------------------------------------------------
+
+    async def append(self, request: AppendRequest) -> AppendResult:
+        assert self._writer is not None
+        result: AppendResult = await self._writer.submit_batched(request)
+        return result
+
+    def _after_commit(self) -> None:
+        """Run on the event loop after each group commit, even one whose callers were all
+        cancelled: wake this store's subscribers (others poll)."""
+        self._commits += 1
+        if self._waiting:
+            self._committed.set()
+            self._committed = anyio.Event()
+
+    def _commit(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
+        """Batch function of the writer thread: one transaction for all ``requests``."""
+        heads = self._heads
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Under the write lock: if any other connection committed since our last
+                # transaction, what we remember of heads and summaries may be stale.
+                seen = conn.execute("PRAGMA data_version").fetchone()[0]
+                if seen != heads.data_version:
+                    heads.forget()
+                    heads.data_version = seen
+                outcomes = self._apply(conn, requests, heads)
+                conn.execute("COMMIT")
+            except BaseException:
+                heads.forget()  # the folds were advanced for a transaction that did not commit
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return outcomes
+        except Exception as exc:
+            if len(requests) == 1:
+                return [_translate(exc)]
+            # Something unexpected failed the shared transaction (the database, or a value
+            # the driver cannot bind). Retry one by one so the failure stays with the append
+            # that caused it.
+            return [self._commit(conn, [request])[0] for request in requests]
+
+    def _apply(
+        self, conn: sqlite3.Connection, requests: Sequence[AppendRequest], heads: _Heads
+    ) -> list[Any]:
+        """Read what the planner needs (from the cache where it is valid), plan, write."""
+        folds = heads.folds
+        if missing := planner.conversations_of(requests) - folds.keys():
+            folds.update(sql.load_folds(conn, missing))
+        known = sql.lookup_ids(conn, planner.given_ids(requests))
+        if heads.position is None:
+            heads.position = sql.query_head(conn)
+        plan = planner.plan(requests, folds, known, heads.position, time.time_ns() // 1000)
+        sql.write_plan(conn, plan)
+        heads.position = plan.head
+        heads.remember(plan.created, plan.updated)
+        return plan.outcomes
+
+    @property
+    def commits(self) -> int:
+        return self._commits
+
+    async def wait_for_commit(self, seen: int, seconds: float) -> None:
+        # An append that committed after the subscriber's read saw the store, but woke
+        # nobody because the subscriber was not waiting yet, has moved the count.
+        if self._commits != seen or self._closing:
+            return
+        self._waiting += 1
+        try:
+            with anyio.move_on_after(seconds):
+                await self._committed.wait()
+        finally:
+            self._waiting -= 1
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def _read(self, fn: Any, *args: Any) -> Any:
+        # The first reader with nothing in flight, else the least busy one: a task reading on
+        # its own keeps to one thread and one connection, whose page cache stays warm, while
+        # concurrent reads still spread over every reader.
+        in_flight = self._in_flight
+        i = in_flight.index(min(in_flight))
+        in_flight[i] += 1
+        try:
+            return await self._readers[i].call(fn, *args)
+        finally:
+            in_flight[i] -= 1
+
+    async def read_page(
+        self,
+        conversation_id: str,
+        lo: int,
+        hi: int | None,
+        direction: Direction,
+        limit: int,
+        types: tuple[str, ...] | None = None,
+    ) -> list[StoredEvent]:
+        query = (
+            f"SELECT {sql.PAGE_COLS} FROM events "
+            "WHERE conversation_id = ? AND version BETWEEN ? AND ?"
+        )
+        args: list[Any] = [conversation_id, lo, sql.MAX_VERSION if hi is None else hi]
+        if types is not None:
+            query += f" AND type IN ({','.join('?' * len(types))})"
+            args.extend(types)
+        query += f" ORDER BY version {'ASC' if direction == 'asc' else 'DESC'} LIMIT ?"
+        args.append(limit)
+        events: list[StoredEvent] = await self._read(sql.query_page, query, args, conversation_id)
+        return events
+
+    async def read_all_page(self, from_position: int, limit: int) -> list[StoredEvent]:
+        query = f"SELECT {sql.EVENT_COLS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
+        events: list[StoredEvent] = await self._read(
+            sql.query_events, query, (from_position, limit)
+        )
+        return events
+
+    async def conversations_page(
+        self, after_position: int | None, direction: Direction, limit: int
+    ) -> list[ConversationSummary]:
+        op, order = (">", "ASC") if direction == "asc" else ("<", "DESC")
+        where = "" if after_position is None else f"WHERE last_position {op} ?"
+        args: tuple[int, ...] = () if after_position is None else (after_position,)
+        query = f"{sql.SELECT_SUMMARIES} {where} ORDER BY last_position {order} LIMIT ?"
+        summaries: list[ConversationSummary] = await self._read(
+            sql.query_summaries, query, (*args, limit)
+        )
+        return summaries
+
+    async def get_summary(self, conversation_id: str) -> ConversationSummary | None:
+        query = f"{sql.SELECT_SUMMARIES} WHERE conversation_id = ?"
+        found: list[ConversationSummary] = await self._read(
+            sql.query_summaries, query, (conversation_id,)
+        )
+        return found[0] if found else None
+
+    async def summaries_page(
+        self, after: Any, limit: int
+    ) -> list[tuple[Any, Fold | IntegrityError]]:
+        where = "" if after is None else "WHERE conversation_id > ?"
+        query = f"{sql.SELECT_SUMMARIES} {where} ORDER BY conversation_id LIMIT ?"
+        args = (limit,) if after is None else (after, limit)
+        page: list[tuple[Any, Fold | IntegrityError]] = await self._read(
+            sql.query_folds, query, args
+        )
+        return page
+
+    async def head_position(self) -> int:
+        head: int = await self._read(sql.query_head)
+        return head
+
+    async def first_missing_position(self, head: int) -> int | None:
+        missing: int | None = await self._read(sql.query_first_missing, head)
+        return missing
+
+    async def chain_page(
+        self, after: tuple[str, int] | None, max_position: int, limit: int
+    ) -> list[tuple[StoredEvent | IntegrityError, bytes]]:
+        where = "WHERE position <= ?"
+        if after is not None:
+            where += " AND (conversation_id, version) > (?, ?)"
+        query = (
+            f"SELECT {sql.EVENT_COLS}, hash, type FROM events {where} "
+            "ORDER BY conversation_id, version LIMIT ?"
+        )
+        args = (max_position, *(after or ()), limit)
+        page: list[tuple[StoredEvent | IntegrityError, bytes]] = await self._read(
+            sql.query_chain, query, args
+        )
+        return page
+
+    async def rebuild_summaries(self, force: bool) -> int:
+        assert self._writer is not None
+        count: int = await self._writer.call(self._rebuild, force)
+        return count
+
+    def _rebuild(self, conn: sqlite3.Connection, force: bool) -> int:
+        self._heads.forget()
+        return sql.rebuild(conn, force)
+
+
+class _Heads:
+    """What the writer remembers of its own last commit: the global head position and the
+    summary folds of recently appended conversations, so an append need not read them back.
+
+    Valid only while no other connection has written: ``data_version`` is SQLite's
+    ``PRAGMA data_version``, which changes when any other connection (another process, a
+    tool) commits. The writer reads it under the write lock at the start of every transaction
+    and forgets everything when it moved, or when its own transaction failed.
+    """
+
+    __slots__ = ("data_version", "folds", "position")
+
+    #: Conversations remembered; the least recently appended are forgotten first.
+    CAPACITY = 10_000
+
+    def __init__(self) -> None:
+        self.data_version: int | None = None
+        self.position: int | None = None
+        self.folds: dict[str, Fold] = {}
+
+    def forget(self) -> None:
+        self.data_version = None
+        self.position = None
+        self.folds = {}
+
+    def remember(self, *touched: list[Fold]) -> None:
+        """Keep the folds an append just moved as the most recent (the planner already put
+        them in ``folds``), and forget the least recent past :attr:`CAPACITY`."""
+        folds = self.folds
+        for group in touched:
+            for fold in group:
+                cid = fold.conversation_id
+                del folds[cid]
+                folds[cid] = fold
+        excess = len(folds) - self.CAPACITY
+        if excess > 0:
+            for cid in list(itertools.islice(folds, excess)):
+                del folds[cid]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    conn.close()
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable and writable by its owner only (conversations hold
+    prompts and answers). SQLite gives the -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create {path}: {exc.strerror}") from None
+    os.close(fd)
+
+
+def _translate(exc: Exception) -> StoreError:
+    if isinstance(exc, StoreError):  # ours already, e.g. an altered summary (IntegrityError)
+        return exc
+    if isinstance(exc, sqlite3.IntegrityError):
+        return StoreError(f"the database refused the append: {exc}")
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return StoreError(f"database is locked (another writer held it past busy_timeout): {exc}")
+    if isinstance(exc, sqlite3.Error):
+        return StoreError(f"sqlite error: {exc}")
+    error = StoreError(f"cannot append: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
