@@ -421,6 +421,7 @@ def connect(
     busy_timeout: float = _UNSET,
     readers: int = _UNSET,
     read_only: bool = _UNSET,
+    schema: str = _UNSET,
     poll_interval: float = 0.05,
 ) -> _Connector:
     """Open a store: ``async with eventstore.connect("sqlite:///convlog.db") as store``.
@@ -437,6 +438,8 @@ def connect(
       (do not wait) to about 24 days (SQLite's limit); default 5.
     - ``readers``: read connections of a file store, at least 1; default 2.
     - ``read_only``: open without taking any lock or creating anything; appends are refused.
+    - ``schema``: the database schema that holds the store, for backends that have schemas
+      (PostgreSQL), so tenants or test runs can share a database.
     - ``poll_interval``: seconds between a live subscriber's looks for other processes'
       commits, more than 0.
 
@@ -447,7 +450,7 @@ def connect(
             f"poll_interval must be a finite number of seconds > 0, got {poll_interval!r}"
         )
     given = {"durability": durability, "busy_timeout": busy_timeout, "readers": readers}
-    given["read_only"] = read_only
+    given.update(read_only=read_only, schema=schema)
     options = {name: value for name, value in given.items() if value is not _UNSET}
     backend = _backends.load(url).create_backend(url, options)
     return _Connector(backend, poll_interval)

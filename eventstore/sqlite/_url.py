@@ -54,6 +54,8 @@ def parse(url: str, options: Mapping[str, object]) -> SQLiteConfig:
     if not isinstance(url, str):
         raise ValueError(f"a store URL is a str, got {type(url).__name__}")
     head, _, query = url.partition("?")
+    if head[:7].lower() == "sqlite:":  # a scheme is case-insensitive; the path is not
+        head = "sqlite:" + head[7:]
     if "#" in url:
         raise _malformed(url, "a URL fragment ('#...') means nothing here")
     query_options = _query(url, query)

@@ -17,12 +17,17 @@ Adding the PostgreSQL backend is one entry in ``BACKENDS`` plus one branch in ``
 
 It is not listed yet: the backend does not exist, and dozens of "skipped" lines in every CI run
 would read as if something were being tested and skipped.
+
+``toy-memory`` is ``memory_backend.py``, a backend with no rules of its own, registered below
+as a third party registers one: package metadata with an entry point in the group
+``convlog.backends``, found on ``sys.path``. That it passes is what proves the seam.
 """
 
 from __future__ import annotations
 
 import itertools
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +59,25 @@ class BackendUnderTest:
 BACKENDS = [
     pytest.param("sqlite-file", id="sqlite-file"),
     pytest.param("sqlite-memory", id="sqlite-memory"),
+    pytest.param("toy-memory", id="toy-memory"),
 ]
-PERSISTENT_BACKENDS = [p for p in BACKENDS if p.values[0] != "sqlite-memory"]
+PERSISTENT_BACKENDS = [p for p in BACKENDS if p.values[0] not in ("sqlite-memory", "toy-memory")]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def toy_memory_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Installs the toy backend's distribution metadata (as ``pip install`` would) and puts
+    it on ``sys.path``: ``connect("memory:")`` then finds it through its entry point."""
+    site = tmp_path_factory.mktemp("site-packages")
+    info = site / "convlog_toy_memory-0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: convlog-toy-memory\nVersion: 0\n")
+    (info / "entry_points.txt").write_text(
+        "[convlog.backends]\nmemory = conformance.memory_backend\n"
+    )
+    sys.path.append(str(site))
+    yield
+    sys.path.remove(str(site))
 
 
 def _make_backend(name: str, tmp_path: Path) -> BackendUnderTest:
@@ -66,6 +88,12 @@ def _make_backend(name: str, tmp_path: Path) -> BackendUnderTest:
             return f"sqlite:///{tmp_path}/store-{next(numbers)}.db"
 
         persistent = True
+    elif name == "toy-memory":
+
+        def new_url() -> str:
+            return "memory:"
+
+        persistent = False
     elif name == "sqlite-memory":
 
         def new_url() -> str:
@@ -85,6 +113,12 @@ def anyio_backend() -> str:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
+    return _make_backend(request.param, tmp_path)
+
+
+@pytest.fixture(params=[p for p in BACKENDS if p.values[0].startswith("sqlite")])
+def sqlite_backend(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
+    """The SQLite backends, for the options only they have."""
     return _make_backend(request.param, tmp_path)
 
 

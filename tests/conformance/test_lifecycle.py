@@ -168,6 +168,9 @@ BAD_OPTIONS = [
     pytest.param("poll_interval", math.nan, id="poll_interval-nan"),
     pytest.param("poll_interval", "0.05", id="poll_interval-str"),
     pytest.param("poll_interval", True, id="poll_interval-bool"),
+]
+# Options of the SQLite backend: each backend checks its own.
+SQLITE_BAD_OPTIONS = [
     pytest.param("busy_timeout", -1, id="busy_timeout-negative"),
     pytest.param("busy_timeout", math.inf, id="busy_timeout-inf"),
     pytest.param("busy_timeout", math.nan, id="busy_timeout-nan"),
@@ -192,11 +195,37 @@ async def test_connect_refuses_a_bad_option_with_a_value_error_naming_it(
         backend.connect(**{option: value})
 
 
+@pytest.mark.parametrize(("option", "value"), SQLITE_BAD_OPTIONS)
+async def test_connect_refuses_a_bad_sqlite_option_with_a_value_error_naming_it(
+    sqlite_backend: BackendUnderTest, option: str, value: Any
+) -> None:
+    with pytest.raises(ValueError, match=rf"^{option} .*, got {re.escape(repr(value))}$"):
+        sqlite_backend.connect(**{option: value})
+
+
+async def test_a_backend_refuses_an_option_it_does_not_have(backend: BackendUnderTest) -> None:
+    with pytest.raises(ValueError, match="schema"):
+        backend.connect(schema="tenant_1")
+
+
 @pytest.mark.parametrize(
     "options",
     [
         {"poll_interval": 1},
         {"poll_interval": 0.001},
+    ],
+)
+async def test_connect_accepts_options_in_range(
+    backend: BackendUnderTest, options: dict[str, Any]
+) -> None:
+    async with backend.connect(**options) as store:
+        await store.append("c", [note()])
+        assert len(await subscribed(store, 1)) == 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
         {"busy_timeout": 0},  # do not wait for another writer's lock
         {"busy_timeout": 30},
         {"busy_timeout": 0.25},
@@ -204,9 +233,9 @@ async def test_connect_refuses_a_bad_option_with_a_value_error_naming_it(
         {"readers": 3},
     ],
 )
-async def test_connect_accepts_options_in_range(
-    backend: BackendUnderTest, options: dict[str, Any]
+async def test_connect_accepts_sqlite_options_in_range(
+    sqlite_backend: BackendUnderTest, options: dict[str, Any]
 ) -> None:
-    async with backend.connect(**options) as store:
+    async with sqlite_backend.connect(**options) as store:
         await store.append("c", [note()])
         assert len(await subscribed(store, 1)) == 1
