@@ -123,6 +123,10 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     problem: str | None = None
     conversation_id: str | None = None
     version: int | None = None
+    digest: str | None = None
+    """The store-wide digest ``"<head position>:<hex>"`` of the history verify read: every
+    event's hash folded in position order. Record it where the store's owner cannot rewrite
+    it; ``verify(expect=digest)`` later checks that history is still there, unchanged."""
 
     @property
     def ok(self) -> bool:

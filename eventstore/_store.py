@@ -34,7 +34,7 @@ from ._model import (
     Page,
     VerifyReport,
 )
-from ._verify import verify
+from ._verify import parse_digest, verify
 from .backend import AppendRequest, Backend, PreparedEvent
 from .errors import ConversationNotFound, IntegrityError, StoreClosed
 
@@ -119,6 +119,7 @@ class Store:
                 data, body = encode_checked(body)
             except SchemaError as exc:
                 raise SchemaError(f"$.events[{i}]{exc.path[1:]}", exc.problem) from None
+            self._check_size(data, i)
             prepared.append((data, body, tag))
         return await self._append(
             conversation_id, prepared, expected_version, event_ids, session_id, turn_id, harness
@@ -150,6 +151,7 @@ class Store:
                 raise SchemaError(
                     f"$.events[{i}]", f"expected JSON bytes, got {type(raw).__name__}"
                 )
+            self._check_size(raw, i)
             data = bytes(raw)
             body = decode(data, path=f"$.events[{i}]")
             if isinstance(body, UnknownEvent):
@@ -272,15 +274,24 @@ class Store:
         return _page(items, limit, query, lambda event: event.version)
 
     async def list_conversations(
-        self, *, limit: int = 50, cursor: str | None = None, direction: Direction = "desc"
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        direction: Direction = "desc",
+        parent_id: str | None = None,
     ) -> Page[ConversationSummary]:
-        """One page of conversation summaries, most recently active first (``desc``)."""
+        """One page of conversation summaries, most recently active first (``desc``);
+        with ``parent_id``, only the children of that conversation (those whose
+        ``conversation_created`` names it as parent), to roll a sub-agent's spend up."""
         self._check_open()
         _check_direction(direction)
+        if parent_id is not None:
+            check_id(parent_id, "$.parent_id")
         limit = _clamp(limit)
-        query = ["conversations", direction]
+        query = ["conversations", direction, parent_id]
         after = None if cursor is None else decode_cursor(cursor, query)
-        items = await self._backend.conversations_page(after, direction, limit + 1)
+        items = await self._backend.conversations_page(after, direction, limit + 1, parent_id)
         return _page(items, limit, query, lambda summary: summary.last_position)
 
     async def get_conversation(self, conversation_id: str) -> ConversationSummary:
@@ -358,11 +369,20 @@ class Store:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
         return fold.state()
 
-    async def verify(self) -> VerifyReport:
+    async def verify(self, *, expect: str | None = None) -> VerifyReport:
         """Check the whole store: every event decodes, versions are gapless, hash chains and
-        summaries match. Returns a report naming the first problem (``report.ok`` if none)."""
+        summaries match. Returns a report naming the first problem (``report.ok`` if none).
+
+        The report's ``digest`` covers the whole history up to its head position. Kept
+        somewhere the store's owner cannot rewrite, it is an anchor: ``expect=`` a digest
+        recorded earlier checks that the history it covered is still there, unchanged, which
+        also catches a deleted tail of the whole store (see ``docs/store.md``).
+
+        :raises SchemaError: if ``expect`` is not a digest this store makes.
+        """
         self._check_open()
-        return await verify(self._backend)
+        anchor = None if expect is None else parse_digest(expect)
+        return await verify(self._backend, anchor)
 
     async def rebuild_summaries(self, *, force: bool = False) -> int:
         """Recompute every conversation summary from its events; returns how many.
@@ -379,6 +399,17 @@ class Store:
         if type(force) is not bool:
             raise SchemaError("$.force", f"expected True or False, got {force!r}")
         return await self._backend.rebuild_summaries(force)
+
+    def _check_size(self, data: bytes | bytearray | memoryview, i: int) -> None:
+        """Refuse an event the backend cannot store before it costs a transaction (SQLite
+        fails a 1 GB value only once it has been bound, after seconds and gigabytes)."""
+        limit = self._backend.max_event_bytes
+        if len(data) > limit:
+            raise SchemaError(
+                f"$.events[{i}]",
+                f"the event is {len(data):,} bytes encoded; this store holds at most "
+                f"{limit:,} bytes an event",
+            )
 
     def _check_open(self) -> None:
         if self._closing is not None:

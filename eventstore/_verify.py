@@ -12,10 +12,11 @@ belongs to a conversation created since, is checked only for what it claims abou
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from schemas import StoredEvent
+from schemas import SchemaError, StoredEvent
 
 from ._chain import GENESIS, link
 from ._fold import Fold, to_us
@@ -24,7 +25,9 @@ from ._planner import summary_ahead
 from .backend import Backend
 from .errors import IntegrityError
 
-__all__ = ("verify",)
+__all__ = ("parse_digest", "verify")
+
+_sha256 = hashlib.sha256
 
 _PAGE = 1000
 
@@ -34,13 +37,41 @@ class _Problem(IntegrityError):
     raised by the backend itself still propagates)."""
 
 
-async def verify(backend: Backend) -> VerifyReport:
+def parse_digest(text: str) -> tuple[int, bytes]:
+    """The (head position, hash) of a digest :func:`verify` reported, ``"<position>:<hex>"``.
+
+    :raises SchemaError: if ``text`` is not one.
+    """
+    position, _, hex_hash = text.partition(":") if isinstance(text, str) else ("", "", "")
+    try:
+        parsed = int(position), bytes.fromhex(hex_hash)
+    except ValueError:
+        parsed = (-1, b"")
+    if not position.isdigit() or len(parsed[1]) != 32:
+        raise SchemaError(
+            "$.expect", f"expected a digest '<position>:<64 hex digits>', got {text!r:.80}"
+        )
+    return parsed
+
+
+def _format_digest(position: int, hash: bytes) -> str:
+    return f"{position}:{hash.hex()}"
+
+
+async def verify(backend: Backend, expect: tuple[int, bytes] | None = None) -> VerifyReport:
     """Decode every event, check versions are gapless from 1 and positions increase within each
     conversation, recompute the hash chain, and compare each conversation's summary with the
-    fold of its events. Reports the first problem found."""
+    fold of its events; then, given ``expect`` (a digest recorded earlier), check the history
+    it covers is unchanged. Reports the first problem found, and the digest of the history up
+    to the head it started from."""
     counts = {"events": 0, "conversations": 0}
+    head = await backend.head_position()
+    digest = _GENESIS_DIGEST
     try:
-        await _verify(backend, counts)
+        digest, anchored = await _digests(backend, head, None if expect is None else expect[0])
+        await _verify(backend, head, counts)
+        if expect is not None:
+            _check_anchor(expect, head, anchored)
     except _Problem as p:
         return VerifyReport(
             events=counts["events"],
@@ -48,12 +79,61 @@ async def verify(backend: Backend) -> VerifyReport:
             problem=str(p),
             conversation_id=p.conversation_id,
             version=p.version,
+            digest=_format_digest(head, digest),
         )
-    return VerifyReport(events=counts["events"], conversations=counts["conversations"])
+    return VerifyReport(
+        events=counts["events"],
+        conversations=counts["conversations"],
+        digest=_format_digest(head, digest),
+    )
 
 
-async def _verify(backend: Backend, counts: dict[str, int]) -> None:
-    head = await backend.head_position()
+_GENESIS_DIGEST = bytes(32)
+
+
+async def _digests(backend: Backend, head: int, anchor: int | None) -> tuple[bytes, bytes | None]:
+    """The store-wide digest at ``head``: every event's hash folded in position order,
+    ``d = sha256(d | hash)`` from 32 zero bytes; and the same at ``anchor`` (``None`` if not
+    asked, or if the history does not reach that far)."""
+    digest, anchored = _GENESIS_DIGEST, None
+    after = 0
+    if anchor == 0:
+        anchored = digest
+    while after < head:
+        hashes = await backend.hash_page(after, head, _PAGE)
+        if not hashes:
+            break
+        for position, hash in hashes:
+            if type(hash) is not bytes:
+                raise _Problem(f"stored hash at position {position} was altered", None, None)
+            digest = _sha256(digest + hash).digest()
+            if position == anchor:
+                anchored = digest
+            elif anchor is not None and anchored is None and position > anchor:
+                anchored = b""  # the anchor's own position holds no event any more
+        after = hashes[-1][0]
+    return digest, anchored
+
+
+def _check_anchor(expect: tuple[int, bytes], head: int, anchored: bytes | None) -> None:
+    position, expected = expect
+    if position > head:
+        raise _Problem(
+            f"history ends at position {head}, but the expected digest covers positions up to "
+            f"{position}: events at the end were deleted (or this is another store)",
+            None,
+            None,
+        )
+    if anchored != expected:
+        raise _Problem(
+            f"history up to position {position} differs from the expected digest: events were "
+            "deleted or altered since it was recorded",
+            None,
+            None,
+        )
+
+
+async def _verify(backend: Backend, head: int, counts: dict[str, int]) -> None:
     summaries = _Summaries(backend, head)
     fold: Fold | None = None
     prev_hash = GENESIS

@@ -67,6 +67,10 @@ class Backend(Protocol):
     never escape. Reads return at most ``limit`` items and are each one consistent snapshot.
     """
 
+    #: The largest encoded event (its ``data`` bytes) the backend can store; the store
+    #: refuses a larger one before it reaches the backend.
+    max_event_bytes: int
+
     async def open(self) -> None:
         """Connect, and create the schema if the store is new.
 
@@ -100,10 +104,15 @@ class Backend(Protocol):
         ...
 
     async def conversations_page(
-        self, after_position: int | None, direction: Direction, limit: int
+        self,
+        after_position: int | None,
+        direction: Direction,
+        limit: int,
+        parent_id: str | None = None,
     ) -> list[ConversationSummary]:
         """Summaries ordered by ``last_position`` (most recent activity last for ``asc``),
-        strictly after ``after_position`` in that direction."""
+        strictly after ``after_position`` in that direction; only those whose ``parent_id``
+        is the one given, if given."""
         ...
 
     async def get_summary(self, conversation_id: str) -> ConversationSummary | None: ...
@@ -115,6 +124,13 @@ class Backend(Protocol):
         ``conversation_id`` key, strictly after the key ``after``; each with that key, to page
         on. A row that does not hold what the writer stores comes as the
         :class:`IntegrityError` describing it. Used by ``verify``."""
+        ...
+
+    async def hash_page(
+        self, after_position: int, max_position: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """The positions and stored hashes of the events with ``after_position < position <=
+        max_position``, in position order. Used by ``verify`` for the store-wide digest."""
         ...
 
     async def head_position(self) -> int:

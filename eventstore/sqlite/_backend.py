@@ -16,6 +16,7 @@ import itertools
 import os
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +33,11 @@ from . import _sql as sql
 from ._url import SQLiteConfig
 from ._worker import Worker
 
-__all__ = ("SQLiteBackend",)
+__all__ = ("MAX_EVENT_BYTES", "SQLiteBackend")
+
+#: The largest value SQLite stores, its SQLITE_MAX_LENGTH as compiled by default (the limit a
+#: connection reports may be lower; open() takes the lower of the two).
+MAX_EVENT_BYTES = 1_000_000_000
 
 
 class SQLiteBackend:
@@ -49,11 +54,14 @@ class SQLiteBackend:
         self._waiting = 0
         self._closing = False
         self._heads = _Heads()  # touched by the writer thread only
+        self.max_event_bytes = MAX_EVENT_BYTES
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def open(self) -> None:
-        if self.path is None:
+        if self._config.read_only:
+            await self._open_read_only()
+        elif self.path is None:
             conn = self._connect(":memory:")
             self._writer = Worker("convlog-sqlite", conn, self._commit, _close, self._after_commit)
             await self._writer.call(self._init_schema)
@@ -74,6 +82,37 @@ class SQLiteBackend:
                 self._readers.append(Worker(f"convlog-reader-{i}", conn, None, _close))
         self._in_flight = [0] * len(self._readers)
 
+    async def _open_read_only(self) -> None:
+        """Readers only, on a file opened with ``mode=ro``: no lock is taken and nothing is
+        created, so a store in a read-only directory, or one a busy writer holds, opens."""
+        assert self.path is not None
+        uri = _read_only_uri(self.path)
+        for i in range(self._config.readers):
+            conn = self._connect(uri)
+            self._readers.append(Worker(f"convlog-reader-{i}", conn, None, _close))
+        try:
+            await self._readers[0].call(self._check_schema)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        """The file is a convlog store this version can read.
+
+        :raises StoreError: if it is not, naming the file.
+        """
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if "convlog_meta" not in tables:
+                raise StoreError(
+                    f"{self.path} is not a convlog store"
+                    + (f" (it has {', '.join(sorted(tables)[:5])})" if tables else " (it is empty)")
+                )
+            row = conn.execute("SELECT value FROM convlog_meta WHERE key = 'schema'").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}") from None
+        _check_schema_version(self.path, row)
+
     async def aclose(self) -> None:
         self._closing = True
         self._committed.set()  # subscribers waiting for a commit: the store closes instead
@@ -86,21 +125,28 @@ class SQLiteBackend:
 
     def _connect(self, target: str) -> sqlite3.Connection:
         timeout = self._config.busy_timeout
+        read_only = target.startswith("file:")  # a mode=ro URI (see _open_read_only)
         try:
             conn = sqlite3.connect(
                 target,
                 timeout=timeout,
                 isolation_level=None,  # we issue BEGIN/COMMIT ourselves
                 check_same_thread=False,  # each connection is used by one worker thread
+                uri=read_only,
             )
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            if target != ":memory:":
+            if read_only:
+                conn.execute("PRAGMA query_only = ON")
+            elif target != ":memory:":
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode != "wal":
                     raise StoreError(f"cannot switch {target} to WAL mode (got {mode!r})")
             conn.execute(f"PRAGMA synchronous = {self._config.durability.upper()}")
+            # The whole row is one record: leave room beside the data for the envelope.
+            limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH) - 4096
+            self.max_event_bytes = min(self.max_event_bytes, limit)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open {target}: {exc}") from None
+            raise StoreError(f"cannot open {self.path or target}: {exc}") from None
         return conn
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
@@ -121,16 +167,13 @@ class SQLiteBackend:
             for statement in sql.DDL:
                 conn.execute(statement)
             row = conn.execute("SELECT value FROM convlog_meta WHERE key = 'schema'").fetchone()
-            if row is None:
+            if row is None and not tables:
                 conn.execute(
                     "INSERT INTO convlog_meta (key, value) VALUES ('schema', ?)",
                     (str(sql.SCHEMA_VERSION),),
                 )
-            elif int(row[0]) > sql.SCHEMA_VERSION:
-                raise StoreError(
-                    f"database schema version {row[0]} is newer than this convlog supports "
-                    f"({sql.SCHEMA_VERSION}); upgrade convlog"
-                )
+            else:
+                _check_schema_version(self.path, row)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -140,7 +183,8 @@ class SQLiteBackend:
     # -- appends -------------------------------------------------------------------------
 
     async def append(self, request: AppendRequest) -> AppendResult:
-        assert self._writer is not None
+        if self._writer is None:
+            raise self._read_only_error()
         result: AppendResult = await self._writer.submit_batched(request)
         return result
 
@@ -212,6 +256,11 @@ class SQLiteBackend:
         finally:
             self._waiting -= 1
 
+    def _read_only_error(self) -> StoreError:
+        return StoreError(
+            f"the store {self.path} is open read-only (read_only=True): nothing is written"
+        )
+
     # -- reads ---------------------------------------------------------------------------
 
     async def _read(self, fn: Any, *args: Any) -> Any:
@@ -256,11 +305,22 @@ class SQLiteBackend:
         return events
 
     async def conversations_page(
-        self, after_position: int | None, direction: Direction, limit: int
+        self,
+        after_position: int | None,
+        direction: Direction,
+        limit: int,
+        parent_id: str | None = None,
     ) -> list[ConversationSummary]:
         op, order = (">", "ASC") if direction == "asc" else ("<", "DESC")
-        where = "" if after_position is None else f"WHERE last_position {op} ?"
-        args: tuple[int, ...] = () if after_position is None else (after_position,)
+        conditions: list[str] = []
+        args: list[Any] = []
+        if after_position is not None:
+            conditions.append(f"last_position {op} ?")
+            args.append(after_position)
+        if parent_id is not None:
+            conditions.append("parent_id = ?")
+            args.append(parent_id)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         query = f"{sql.SELECT_SUMMARIES} {where} ORDER BY last_position {order} LIMIT ?"
         summaries: list[ConversationSummary] = await self._read(
             sql.query_summaries, query, (*args, limit)
@@ -282,6 +342,18 @@ class SQLiteBackend:
         args = (limit,) if after is None else (after, limit)
         page: list[tuple[Any, Fold | IntegrityError]] = await self._read(
             sql.query_folds, query, args
+        )
+        return page
+
+    async def hash_page(
+        self, after_position: int, max_position: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        query = (
+            "SELECT position, hash FROM events WHERE position > ? AND position <= ? "
+            "ORDER BY position LIMIT ?"
+        )
+        page: list[tuple[int, bytes]] = await self._read(
+            sql.query_rows, query, (after_position, max_position, limit)
         )
         return page
 
@@ -310,7 +382,8 @@ class SQLiteBackend:
         return page
 
     async def rebuild_summaries(self, force: bool) -> int:
-        assert self._writer is not None
+        if self._writer is None:
+            raise self._read_only_error()
         count: int = await self._writer.call(self._rebuild, force)
         return count
 
@@ -376,6 +449,36 @@ def _create_private(path: str) -> None:
     except OSError as exc:
         raise StoreError(f"cannot create {path}: {exc.strerror}") from None
     os.close(fd)
+
+
+def _read_only_uri(path: str) -> str:
+    """The ``mode=ro`` URI of an existing file (a read-only open never creates one).
+
+    :raises StoreError: if there is no file at ``path``.
+    """
+    if not os.path.isfile(path):
+        raise StoreError(f"no store at {path}: the file does not exist")
+    return f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+
+
+def _check_schema_version(path: str | None, row: Any) -> None:
+    """``convlog_meta``'s schema row names a version this convlog reads.
+
+    :raises StoreError: if the row is missing or not a version (a damaged or foreign file),
+        or names a newer schema.
+    """
+    where = path or "the in-memory store"
+    value = row[0] if row is not None else None
+    if type(value) is not str or not value.isdigit():
+        raise StoreError(
+            f"{where}: convlog_meta holds no schema version (found {value!r:.40}); the file is "
+            "damaged or was not written by convlog"
+        )
+    if int(value) > sql.SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema version {value} is newer than this convlog supports "
+            f"({sql.SCHEMA_VERSION}); upgrade convlog"
+        )
 
 
 def _translate(exc: Exception) -> StoreError:

@@ -36,6 +36,7 @@ __all__ = (
     "query_folds",
     "query_head",
     "query_page",
+    "query_rows",
     "query_summaries",
     "rebuild",
     "write_plan",
@@ -292,6 +293,10 @@ def query_chain(
         else:
             out.append((event, row[9]))
     return out
+
+
+def query_rows(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Any]:
+    return conn.execute(sql, args).fetchall()
 
 
 def query_head(conn: sqlite3.Connection) -> int:

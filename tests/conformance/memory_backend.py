@@ -18,6 +18,9 @@ from eventstore._event_rows import events_from_rows
 from eventstore._fold import Fold
 from eventstore.backend import AppendRequest
 
+#: The toy's limit on one event, low enough for a test to pass it.
+MAX_EVENT_BYTES = 1 << 20
+
 
 def create_backend(url: str, options: Mapping[str, object]) -> MemoryBackend:
     if url != "memory:":
@@ -32,6 +35,7 @@ class MemoryBackend:
         self.rows: list[planner.Row] = []  # position p is rows[p - 1]
         self.folds: dict[str, Fold] = {}
         self.commits = 0
+        self.max_event_bytes = MAX_EVENT_BYTES
         self._committed = anyio.Event()
 
     async def open(self) -> None:
@@ -73,8 +77,9 @@ class MemoryBackend:
     async def read_all_page(self, from_position: int, limit: int) -> list[Any]:
         return self._events(self.rows[max(from_position, 1) - 1 :][:limit])
 
-    async def conversations_page(self, after, direction, limit):  # type: ignore[no-untyped-def]
+    async def conversations_page(self, after, direction, limit, parent_id=None):  # type: ignore[no-untyped-def]
         folds = sorted(self.folds.values(), key=lambda f: f.last_position)
+        folds = [f for f in folds if parent_id is None or f.parent_id == parent_id]
         if direction == "desc":
             folds.reverse()
         after_ok = (lambda p: p > after) if direction == "asc" else (lambda p: p < after)
@@ -87,6 +92,9 @@ class MemoryBackend:
         return [(c, self.folds[c]) for c in sorted(self.folds) if after is None or c > after][
             :limit
         ]
+
+    async def hash_page(self, after: int, max_position: int, limit: int) -> list[Any]:
+        return [(r[0], r[10]) for r in self.rows[after:max_position][:limit]]
 
     async def head_position(self) -> int:
         return len(self.rows)

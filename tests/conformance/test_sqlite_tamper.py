@@ -479,3 +479,35 @@ async def test_a_summary_whose_events_are_all_gone_is_not_rebuilt_away(
         with pytest.raises(eventstore.IntegrityError, match="summary of 'b' has no events"):
             await store.rebuild_summaries()
         assert len((await store.list_conversations()).items) == 3
+
+
+async def test_a_deleted_tail_of_the_whole_store_is_caught_by_a_recorded_digest(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    """The one deletion no chain or hole shows: the store's last events, with their
+    conversation's summary rewritten to match. A digest recorded before catches it."""
+    async with eventstore.connect(sqlite_url) as store:
+        recorded = (await store.verify()).digest
+        assert recorded is not None
+        summary_before = await store.replay("c")
+    tamper(f"DELETE FROM events WHERE {_event('c', 4)}")
+    async with eventstore.connect(sqlite_url) as store:
+        await store.rebuild_summaries(force=True)  # the summary made to match, as a forger would
+        assert (await store.get_conversation("c")).version == summary_before.summary.version - 1
+        assert (await store.verify()).ok  # nothing inside the store shows it
+        report = await store.verify(expect=recorded)
+    assert not report.ok
+    assert report.problem is not None
+    assert report.problem.startswith("history ends at position 11, but the expected digest")
+
+
+async def test_an_altered_event_in_the_middle_is_caught_by_a_recorded_digest(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    async with eventstore.connect(sqlite_url) as store:
+        recorded = (await store.verify()).digest
+    tamper(f"UPDATE events SET hash = zeroblob(32) WHERE {_event('b', 1)}")
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify(expect=recorded)
+    assert not report.ok  # the chain break is reported first; the digest differs too
+    assert report.digest != recorded
