@@ -19,7 +19,7 @@ from uuid import UUID
 
 from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode
 from schemas._codec import encode_checked
-from schemas.types import check_id, check_utf8
+from schemas.types import check_id, check_new_id, check_utf8
 
 from ._cursor import decode_cursor, encode_cursor
 from ._fold import Fold, to_us
@@ -173,14 +173,15 @@ class Store:
         harness: str | None,
     ) -> AppendResult:
         self._check_open()
-        check_id(conversation_id, "$.conversation_id")
+        # Writes take the stricter rule; reads take check_id, so ids stored before it still read.
+        check_new_id(conversation_id, "$.conversation_id")
         for value, path in (
             (session_id, "$.session_id"),
             (turn_id, "$.turn_id"),
             (harness, "$.harness"),
         ):
             if value is not None:
-                check_id(value, path)
+                check_new_id(value, path)
         _check_expected(expected_version)
         if not prepared:
             raise SchemaError("$.events", "expected at least one event")
