@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode
-from schemas._codec import encode_checked
+from schemas._codec import check_new, encode_checked
 from schemas.types import check_id, check_new_id, check_utf8
 
 from ._cursor import decode_cursor, encode_cursor
@@ -157,6 +157,7 @@ class Store:
             body = decode(data, path=f"$.events[{i}]")
             if isinstance(body, UnknownEvent):
                 raise SchemaError(f"$.events[{i}].type", f"unknown event type {body.type!r}")
+            check_new(body, f"$.events[{i}]")  # what encode refuses though decode reads it
             prepared.append((data, body, body.__struct_config__.tag))
         return await self._append(
             conversation_id, prepared, expected_version, event_ids, session_id, turn_id, harness

@@ -174,13 +174,14 @@ def text_parts() -> st.SearchStrategy[TextPart]:
 
 @functools.cache
 def image_parts() -> st.SearchStrategy[ImagePart]:
+    """A ``url``, ``data`` or both (``encode`` refuses an image of neither)."""
     return st.builds(
         ImagePart,
         url=_optional(st.text()),
         data=_optional(st.text()),
         media_type=_optional(st.sampled_from(["image/png", "image/jpeg"]) | st.text()),
         detail=_optional(st.sampled_from(["auto", "low", "high"])),
-    )
+    ).filter(lambda part: part.url is not None or part.data is not None)
 
 
 @functools.cache

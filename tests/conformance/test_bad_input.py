@@ -20,9 +20,11 @@ from eventstore import NO_CONVERSATION
 from schemas import (
     ConversationCreated,
     Custom,
+    ImagePart,
     Message,
     Messages,
     SchemaError,
+    TextPart,
     UnknownEvent,
     UsageRecord,
 )
@@ -79,6 +81,12 @@ LOOK_ALIKE_IDS = [
 ]
 
 ONE_UUID = "0190f6e4-7b7e-7000-8000-000000000001"
+
+# An image part with neither url nor data: a write may not add one, a stored one still reads.
+IMAGE_OF_NOTHING = (
+    b'{"type":"messages","messages":[{"role":"user","content":'
+    b'[{"type":"text","text":"see"},{"type":"image","detail":"low"}]}]}'
+)
 
 CASES = [
     # append: the envelope
@@ -199,6 +207,16 @@ CASES = [
             ("dict-usage", Messages(messages=[], usage={"model": "m"}), "$.events[0].usage"),
         ]
     ),
+    pytest.param(
+        append("c", [note(), Messages(messages=[Message(role="user", content=[ImagePart()])])]),
+        "$.events[1].messages[0].content[0]",
+        id="events-image-of-nothing",
+    ),
+    pytest.param(
+        append_raw("c", [IMAGE_OF_NOTHING]),
+        "$.events[0].messages[0].content[1]",
+        id="raw-image-of-nothing",
+    ),
     pytest.param(append_raw("c", []), "$.events", id="raw-empty"),
     pytest.param(append_raw("c", b'{"type":"custom"}'), "$.events", id="raw-not-a-list"),
     pytest.param(
@@ -302,6 +320,23 @@ async def test_ids_stored_before_the_look_alike_rule_still_read(
         await store.append(look_alike, [note(3)])
     assert caught.value.path == "$.conversation_id"
     assert " at index " in caught.value.problem
+
+
+async def test_an_image_of_nothing_stored_before_the_rule_still_reads(
+    store: eventstore.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a version without the rule stored it: append_raw decoded the body and nothing more.
+    with monkeypatch.context() as patch:
+        patch.setattr(eventstore._store, "check_new", lambda body, path: None)
+        await store.append_raw("c", [IMAGE_OF_NOTHING])
+
+    [event] = await collect(store.read("c"))
+    assert event.raw == IMAGE_OF_NOTHING
+    assert event.data == Messages(
+        messages=[Message(role="user", content=[TextPart(text="see"), ImagePart(detail="low")])]
+    )
+    assert (await store.replay("c")).messages == event.data.messages
+    assert (await store.verify()).ok
 
 
 async def _cursor_of_events(
