@@ -125,6 +125,9 @@ class Fold:
             self.metadata = dict(body.metadata)
 
     def totals(self) -> UsageTotals:
+        """The usage totals; ``cost_usd`` is ``None`` unless some call was priced. The exact
+        sum (``self.cost_usd``, 0 then) is what the summary table stores either way."""
+        with_cost = self.calls > self.unpriced_calls
         return UsageTotals(
             calls=self.calls,
             unpriced_calls=self.unpriced_calls,
@@ -133,7 +136,7 @@ class Fold:
             prompt_cached_tokens=self.prompt_cached_tokens,
             prompt_cache_creation_tokens=self.prompt_cache_creation_tokens,
             completion_reasoning_tokens=self.completion_reasoning_tokens,
-            cost_usd=float(self.cost_usd),
+            cost_usd=float(self.cost_usd) if with_cost else None,
         )
 
     def summary(self) -> ConversationSummary:

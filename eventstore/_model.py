@@ -68,7 +68,9 @@ class UsageTotals(msgspec.Struct, frozen=True, kw_only=True):
 
     ``calls`` counts events that carry a ``UsageRecord``; ``unpriced_calls`` those among them
     without ``cost_usd``. ``cost_usd`` sums the persisted costs exactly (a sum of claims, not a
-    price computation); it covers ``calls - unpriced_calls`` calls.
+    price computation); it covers ``calls - unpriced_calls`` calls, and is ``None`` when that
+    is 0 (no call at all, or none priced): an unknown cost, never a made-up ``0.0``. A sum of
+    some priced calls beside unpriced ones is a lower bound; ``unpriced_calls`` says so.
     """
 
     calls: int = 0
@@ -78,7 +80,7 @@ class UsageTotals(msgspec.Struct, frozen=True, kw_only=True):
     prompt_cached_tokens: int = 0
     prompt_cache_creation_tokens: int = 0
     completion_reasoning_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = None
 
 
 class ConversationSummary(msgspec.Struct, frozen=True, kw_only=True):

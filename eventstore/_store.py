@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode
-from schemas._codec import encode_checked
-from schemas.types import check_id, check_utf8
+from schemas._codec import check_new, encode_checked
+from schemas.types import check_id, check_new_id, check_utf8
 
 from . import _backends
 from ._cursor import decode_cursor, encode_cursor
@@ -156,6 +156,7 @@ class Store:
             body = decode(data, path=f"$.events[{i}]")
             if isinstance(body, UnknownEvent):
                 raise SchemaError(f"$.events[{i}].type", f"unknown event type {body.type!r}")
+            check_new(body, f"$.events[{i}]")  # what encode refuses though decode reads it
             prepared.append((data, body, body.__struct_config__.tag))
         return await self._append(
             conversation_id, prepared, expected_version, event_ids, session_id, turn_id, harness
@@ -172,14 +173,15 @@ class Store:
         harness: str | None,
     ) -> AppendResult:
         self._check_open()
-        check_id(conversation_id, "$.conversation_id")
+        # Writes take the stricter rule; reads take check_id, so ids stored before it still read.
+        check_new_id(conversation_id, "$.conversation_id")
         for value, path in (
             (session_id, "$.session_id"),
             (turn_id, "$.turn_id"),
             (harness, "$.harness"),
         ):
             if value is not None:
-                check_id(value, path)
+                check_new_id(value, path)
         _check_expected(expected_version)
         if not prepared:
             raise SchemaError("$.events", "expected at least one event")

@@ -82,7 +82,9 @@ def fold_from_row(row: Sequence[Any]) -> Fold:
         f.cost_usd = Decimal(row[15])
     except InvalidOperation:
         raise _altered(row, "cost_usd") from None
-    if not f.cost_usd.is_finite():
+    # With no call priced the writer stores 0 and totals show no cost, so verify could not see
+    # a cost edited in there: refused here, as any value the writer never stores.
+    if not f.cost_usd.is_finite() or (f.cost_usd and f.calls <= f.unpriced_calls):
         raise _altered(row, "cost_usd")
     for column, us in (("created_at", f.created_at_us), ("updated_at", f.updated_at_us)):
         if not _MIN_US <= us <= _MAX_US:

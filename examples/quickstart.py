@@ -100,8 +100,10 @@ async def main(path: Path) -> None:
             f"  {totals.calls} calls, {totals.prompt_tokens} prompt tokens "
             f"({totals.prompt_cached_tokens} cached), {totals.completion_tokens} completion"
         )
+        # cost_usd is None when no call was priced: unknown, which must not print as $0.
+        cost = "unknown" if totals.cost_usd is None else f"${totals.cost_usd}"
         print(
-            f"  cost ${totals.cost_usd} over {totals.calls - totals.unpriced_calls} priced "
+            f"  cost {cost} over {totals.calls - totals.unpriced_calls} priced "
             f"calls; {totals.unpriced_calls} unpriced (unknown, not free)"
         )
 

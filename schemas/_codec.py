@@ -20,7 +20,7 @@ import msgspec
 from ._custom import payload_type_of
 from ._errors import SchemaError
 from ._events import EVENT_TYPES, Body, Custom, Event, Messages, UnknownEvent
-from ._messages import Part, TextPart, ToolResultPart, UnknownPart
+from ._messages import ImagePart, Part, TextPart, ToolResultPart, UnknownPart
 from ._usage import UsageRecord
 from .types import check_utf8
 
@@ -117,7 +117,34 @@ def encode_checked(body: Body) -> tuple[bytes, Body]:
         same = False
     if not same and (changed := _first_change(body, decoded, "$")) is not None:
         raise changed
+    check_new(decoded)
     return raw, decoded
+
+
+def check_new(body: Body, path: str = "$") -> None:
+    """Refuse what a new write may not add though stored documents may hold it, so ``decode``
+    still reads them: an image part with neither ``url`` nor ``data``, at any depth (an image
+    of nothing, which no provider can be sent). ``encode`` applies this; so does the store's
+    ``append_raw``, to the bodies it decodes. ``path`` is the body's path in the caller's
+    terms.
+
+    :raises SchemaError: naming the part (``$.messages[0].content[1]``).
+    """
+    if type(body) is Messages:
+        for i, message in enumerate(body.messages):
+            _check_new_parts(message.content, f"{path}.messages[{i}].content")
+
+
+def _check_new_parts(content: Any, path: str) -> None:
+    if type(content) is not list:
+        return
+    for j, part in enumerate(content):
+        kind = type(part)
+        if kind is ImagePart:
+            if part.url is None and part.data is None:
+                raise SchemaError(f"{path}[{j}]", "an image part needs a url or data, got neither")
+        elif kind is ToolResultPart:
+            _check_new_parts(part.content, f"{path}[{j}].content")
 
 
 _ARRAYS = (list, tuple)

@@ -98,7 +98,7 @@ EXO_USAGE_FIELDS = (
 )
 
 # C0, DEL and C1: documents of release 0.1 allow C1 in ids, store arguments do not, and drawn
-# ids must serve as both (docs/decisions.md).
+# ids must serve as both (docs/decisions.md); so too format characters and edge whitespace.
 _CONTROL = "".join(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
 
 
@@ -112,12 +112,17 @@ def _optional(strategy: st.SearchStrategy[_T]) -> st.SearchStrategy[_T | None]:
 @functools.cache
 def identifiers(*, max_size: int = 200) -> st.SearchStrategy[str]:
     """Ids as the schema and the store accept them (conversation, response, custom event
-    type): 1 to ``max_size`` characters of any script, no control characters (C0, DEL, C1);
-    the longest allowed too."""
-    chars = st.characters(codec="utf-8", exclude_characters=_CONTROL)
-    return st.text(chars, min_size=1, max_size=max_size) | st.text(
-        chars, min_size=max_size, max_size=max_size
-    )
+    type): 1 to ``max_size`` characters of any script, no control characters (C0, DEL, C1),
+    no format characters (Cf) and no whitespace at either end; the longest allowed too."""
+    chars = st.characters(codec="utf-8", exclude_characters=_CONTROL, exclude_categories=["Cf"])
+    return (
+        st.text(chars, min_size=1, max_size=max_size)
+        | st.text(chars, min_size=max_size, max_size=max_size)
+    ).filter(_no_edge_space)
+
+
+def _no_edge_space(value: str) -> bool:
+    return not (value[0].isspace() or value[-1].isspace())
 
 
 @functools.cache
@@ -169,13 +174,14 @@ def text_parts() -> st.SearchStrategy[TextPart]:
 
 @functools.cache
 def image_parts() -> st.SearchStrategy[ImagePart]:
+    """A ``url``, ``data`` or both (``encode`` refuses an image of neither)."""
     return st.builds(
         ImagePart,
         url=_optional(st.text()),
         data=_optional(st.text()),
         media_type=_optional(st.sampled_from(["image/png", "image/jpeg"]) | st.text()),
         detail=_optional(st.sampled_from(["auto", "low", "high"])),
-    )
+    ).filter(lambda part: part.url is not None or part.data is not None)
 
 
 @functools.cache

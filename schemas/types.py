@@ -8,6 +8,7 @@ is why :func:`schemas.encode` re-decodes what it encodes.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated
 
 import msgspec
@@ -24,6 +25,7 @@ __all__ = (
     "Millis",
     "Usd",
     "check_id",
+    "check_new_id",
     "check_utf8",
 )
 
@@ -99,6 +101,40 @@ def check_id(value: object, path: str) -> None:
     if bad is not None:
         raise SchemaError(path, f"control character {bad.group()!r} at index {bad.start()}")
     check_utf8(value, path)
+
+
+def check_new_id(value: object, path: str) -> None:
+    """Check an id a write introduces: :func:`check_id`, and nothing that makes it print like
+    another id. Refused: format characters (Unicode category Cf: zero-width space and joiners,
+    the byte order mark, bidirectional overrides and isolates, soft hyphen, tags) anywhere,
+    and whitespace (``str.isspace``) at either end. ``"conv-1\u200b"``, ``"\ufeffconv-1"`` and
+    ``" conv-1"`` would otherwise be three more conversations that all read ``conv-1``.
+
+    Ids stored before this rule keep reading: reads check ids with :func:`check_id`, and
+    documents keep the 0.1 pattern (see docs/schema.md).
+
+    :raises SchemaError: naming ``path``, the character's index and its code point.
+    """
+    check_id(value, path)
+    assert isinstance(value, str)  # (check_id refuses anything else)
+    for index in (0, len(value) - 1):
+        if value[index].isspace():
+            raise SchemaError(
+                path,
+                f"whitespace {_code_point(value[index])} at index {index} is not allowed at "
+                "either end of an id",
+            )
+    if not value.isascii():  # ASCII has no format characters
+        for index, char in enumerate(value):
+            if unicodedata.category(char) == "Cf":
+                raise SchemaError(
+                    path,
+                    f"format character {_code_point(char)} at index {index} is not allowed in ids",
+                )
+
+
+def _code_point(char: str) -> str:
+    return f"U+{ord(char):04X}"
 
 
 def check_utf8(value: str, path: str) -> None:

@@ -19,7 +19,7 @@ PRICING_MODULES = ("harness", "litellm", "genai_prices", "tokencost")
 SCHEMAS_ALLOWED = {
     "msgspec", "typing", "datetime", "uuid", "re", "math", "enum", "collections",
     "dataclasses", "functools", "inspect", "__future__", "schemas", "types", "threading",
-    "contextlib", "abc", "decimal", "json", "base64",
+    "contextlib", "abc", "decimal", "json", "base64", "unicodedata",
 }  # fmt: skip
 # Command-line tools and test helpers that live in schemas/ but are not imported by `schemas`.
 SCHEMAS_TOOLS = {"json_schema.py", "compat.py", "strategies.py", "_schema_strategy.py"}

@@ -665,6 +665,40 @@ def test_a_lone_surrogate_in_any_string_field_is_named_by_encode(before, bad, af
             "$.payload",
             "reads back as a plain dict unless it is the type registered for 'not.registered'",
         ),
+        # What a write may no longer add, though stored documents holding it still decode.
+        (
+            schemas.Messages(
+                messages=[
+                    schemas.Message(role="user", content="hi"),
+                    schemas.Message(
+                        role="user",
+                        content=[
+                            schemas.TextPart(text="look"),
+                            schemas.ImagePart(media_type="image/png", detail="high"),
+                        ],
+                    ),
+                ]
+            ),
+            "$.messages[1].content[1]",
+            "an image part needs a url or data, got neither",
+        ),
+        (
+            schemas.Messages(
+                messages=[
+                    schemas.Message(
+                        role="tool",
+                        content=[
+                            schemas.ToolResultPart(
+                                tool_call_id="t",
+                                content=[schemas.ImagePart(url="u"), schemas.ImagePart()],
+                            )
+                        ],
+                    )
+                ]
+            ),
+            "$.messages[0].content[0].content[1]",
+            "an image part needs a url or data, got neither",
+        ),
     ],
 )
 def test_encode_refuses_what_it_cannot_store_as_given_naming_the_field(body, path, problem):
@@ -696,6 +730,36 @@ def test_a_lone_high_surrogate_escape_is_not_reported_as_truncation(raw, problem
     with pytest.raises(schemas.SchemaError) as err:
         schemas.decode(raw)
     assert (err.value.path, err.value.problem) == ("$", problem)
+
+
+@given(
+    st.builds(
+        schemas.ImagePart,
+        url=st.none() | st.text(max_size=5),
+        data=st.none() | st.text(max_size=5),
+        media_type=st.none() | st.text(max_size=5),
+        detail=st.none() | st.text(max_size=5),
+    ),
+    st.booleans(),
+)
+def test_an_image_part_is_written_only_with_a_url_or_data_but_always_read(part, in_tool_result):
+    content: list[Any] = [part]
+    if in_tool_result:
+        content = [schemas.ToolResultPart(tool_call_id="t", content=content)]
+    body = schemas.Messages(messages=[schemas.Message(role="user", content=content)])
+    # Stored documents written before the rule: decode reads them whatever they hold.
+    raw = msgspec.json.encode(body)
+    assert schemas.decode(raw) == body
+    if part.url is not None or part.data is not None:
+        assert schemas.encode(body) == raw
+        return
+    with pytest.raises(schemas.SchemaError) as err:
+        schemas.encode(body)
+    path = "$.messages[0].content[0]" + (".content[0]" if in_tool_result else "")
+    assert (err.value.path, err.value.problem) == (
+        path,
+        "an image part needs a url or data, got neither",
+    )
 
 
 # --- what encode returns decodes back to what was encoded, or encode refuses ----------------

@@ -44,7 +44,29 @@ def test_there_is_a_release_to_test_against():
 def reread_body(doc: Any) -> Any:
     body = schemas.decode(msgspec.json.encode(doc))
     assert not isinstance(body, schemas.UnknownEvent), "a released event type is unknown now"
-    return msgspec.json.decode(schemas.encode(body))
+    if not _has_image_of_nothing(doc):
+        return msgspec.json.decode(schemas.encode(body))
+    # A release's documents may hold what a write may no longer add: an image part with
+    # neither url nor data. encode refuses it; the body decoded from it must still have lost
+    # nothing, so its JSON is compared all the same.
+    with pytest.raises(schemas.SchemaError, match="an image part needs a url or data"):
+        schemas.encode(body)
+    return msgspec.json.decode(msgspec.json.encode(body, enc_hook=lambda p: p.data))
+
+
+def _has_image_of_nothing(doc: Any) -> bool:
+    """Whether a message content list of ``doc`` (tool results' included) holds one."""
+
+    def in_content(content: Any) -> bool:
+        return isinstance(content, list) and any(
+            (part.get("type") == "image" and part.get("url") is None and part.get("data") is None)
+            or (part.get("type") == "tool_result" and in_content(part.get("content")))
+            for part in content
+        )
+
+    return isinstance(doc, dict) and any(
+        in_content(message.get("content")) for message in doc.get("messages", [])
+    )
 
 
 def reread_message(doc: Any) -> Any:

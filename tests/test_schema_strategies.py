@@ -318,9 +318,10 @@ def test_import_schemas_does_not_import_hypothesis():
 @settings(max_examples=500)
 @given(cst.identifiers())
 def test_drawn_ids_are_valid_store_arguments_too(conversation_id):
-    # The store refuses C1 controls in id arguments (docs/decisions.md); a drawn id must serve
-    # as a conversation id in a property test of a harness, not only inside a document.
-    from schemas.types import check_id
+    # The store refuses C1 controls, format characters and edge whitespace in the ids an
+    # append passes (docs/decisions.md); a drawn id must serve as a conversation id in a
+    # property test of a harness, not only inside a document.
+    from schemas.types import check_new_id
 
-    check_id(conversation_id, "$.conversation_id")
+    check_new_id(conversation_id, "$.conversation_id")
     schemas.decode(json.dumps({"type": "conversation_created", "parent_id": conversation_id}))

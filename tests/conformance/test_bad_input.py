@@ -15,13 +15,16 @@ from uuid import uuid4
 import pytest
 
 import eventstore
+import schemas.types
 from eventstore import NO_CONVERSATION
 from schemas import (
     ConversationCreated,
     Custom,
+    ImagePart,
     Message,
     Messages,
     SchemaError,
+    TextPart,
     UnknownEvent,
     UsageRecord,
 )
@@ -68,7 +71,22 @@ BAD_IDS = [
     pytest.param("lone\ud800surrogate", id="surrogate"),
 ]
 
+# Ids that print like "conv-1": refused where a write passes them, still valid to read by.
+LOOK_ALIKE_IDS = [
+    pytest.param("conv-1\u200b", id="zero-width-space"),
+    pytest.param("\ufeffconv-1", id="byte-order-mark"),
+    pytest.param("\u202e1-vnoc", id="right-to-left-override"),
+    pytest.param(" conv-1", id="leading-space"),
+    pytest.param("conv-1\u00a0", id="trailing-no-break-space"),
+]
+
 ONE_UUID = "0190f6e4-7b7e-7000-8000-000000000001"
+
+# An image part with neither url nor data: a write may not add one, a stored one still reads.
+IMAGE_OF_NOTHING = (
+    b'{"type":"messages","messages":[{"role":"user","content":'
+    b'[{"type":"text","text":"see"},{"type":"image","detail":"low"}]}]}'
+)
 
 CASES = [
     # append: the envelope
@@ -85,6 +103,28 @@ CASES = [
         for p in BAD_IDS
         for bad in p.values
         if bad is not None  # None means "not given"
+    ],
+    *[
+        pytest.param(append(bad, [note()]), "$.conversation_id", id=f"append-look-alike-{p.id}")
+        for p in LOOK_ALIKE_IDS
+        for bad in p.values
+    ],
+    *[
+        pytest.param(
+            append("c", [note()], **{field: bad}), f"$.{field}", id=f"{field}-look-alike-{p.id}"
+        )
+        for field in ("session_id", "turn_id", "harness")
+        for p in LOOK_ALIKE_IDS
+        for bad in p.values
+    ],
+    *[
+        pytest.param(
+            append_raw(bad, [b'{"type":"custom","event_type":"x"}']),
+            "$.conversation_id",
+            id=f"raw-look-alike-{p.id}",
+        )
+        for p in LOOK_ALIKE_IDS
+        for bad in p.values
     ],
     pytest.param(append("c", [note()], expected_version=-1), "$.expected_version", id="ev-neg"),
     pytest.param(append("c", [note()], expected_version="any"), "$.expected_version", id="ev-str"),
@@ -167,6 +207,16 @@ CASES = [
             ("dict-usage", Messages(messages=[], usage={"model": "m"}), "$.events[0].usage"),
         ]
     ),
+    pytest.param(
+        append("c", [note(), Messages(messages=[Message(role="user", content=[ImagePart()])])]),
+        "$.events[1].messages[0].content[0]",
+        id="events-image-of-nothing",
+    ),
+    pytest.param(
+        append_raw("c", [IMAGE_OF_NOTHING]),
+        "$.events[0].messages[0].content[1]",
+        id="raw-image-of-nothing",
+    ),
     pytest.param(append_raw("c", []), "$.events", id="raw-empty"),
     pytest.param(append_raw("c", b'{"type":"custom"}'), "$.events", id="raw-not-a-list"),
     pytest.param(
@@ -236,6 +286,57 @@ async def test_any_printable_id_up_to_200_characters_is_accepted(
     assert (await store.get_conversation(conversation_id)).version == 1
     [event] = await collect(store.read(conversation_id))
     assert (event.conversation_id, event.session_id) == (conversation_id, conversation_id)
+
+
+@pytest.mark.parametrize("look_alike", LOOK_ALIKE_IDS)
+async def test_ids_stored_before_the_look_alike_rule_still_read(
+    store: eventstore.Store, monkeypatch: pytest.MonkeyPatch, look_alike: str
+) -> None:
+    # As a version without the rule stored them: appends checked ids with check_id alone.
+    with monkeypatch.context() as patch:
+        patch.setattr(eventstore._store, "check_new_id", schemas.types.check_id)
+        await store.append(
+            look_alike,
+            [note(1), said("hi")],
+            session_id=look_alike,
+            turn_id=look_alike,
+            harness=look_alike,
+        )
+    await store.append("conv-1", [note(2)])
+
+    [first, second] = await collect(store.read(look_alike))
+    assert (first.conversation_id, first.session_id, first.turn_id, first.harness) == (
+        (look_alike,) * 4
+    )
+    assert second.data == said("hi")
+    assert [e.version for e in (await store.list_events(look_alike)).items] == [1, 2]
+    assert (await store.get_conversation(look_alike)).version == 2
+    assert (await store.replay(look_alike)).messages == said("hi").messages
+    listed = {s.conversation_id for s in (await store.list_conversations()).items}
+    assert listed == {look_alike, "conv-1"}  # two conversations, however alike they print
+    assert (await store.verify()).ok
+    # New writes under it are refused, naming the character.
+    with pytest.raises(SchemaError) as caught:
+        await store.append(look_alike, [note(3)])
+    assert caught.value.path == "$.conversation_id"
+    assert " at index " in caught.value.problem
+
+
+async def test_an_image_of_nothing_stored_before_the_rule_still_reads(
+    store: eventstore.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a version without the rule stored it: append_raw decoded the body and nothing more.
+    with monkeypatch.context() as patch:
+        patch.setattr(eventstore._store, "check_new", lambda body, path: None)
+        await store.append_raw("c", [IMAGE_OF_NOTHING])
+
+    [event] = await collect(store.read("c"))
+    assert event.raw == IMAGE_OF_NOTHING
+    assert event.data == Messages(
+        messages=[Message(role="user", content=[TextPart(text="see"), ImagePart(detail="low")])]
+    )
+    assert (await store.replay("c")).messages == event.data.messages
+    assert (await store.verify()).ok
 
 
 async def _cursor_of_events(

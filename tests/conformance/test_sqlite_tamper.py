@@ -393,6 +393,28 @@ async def test_an_altered_summary_is_reported_never_appended_onto_and_rebuilt(
         assert (await store.get_conversation("b")) == (await store.replay("b")).summary
 
 
+async def test_a_cost_edited_into_a_summary_with_no_priced_call_is_refused(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    # Totals show no cost when no call was priced, so comparing them cannot see this edit.
+    async with eventstore.connect(sqlite_url) as store:
+        await store.append("d", [llm_call(cost=None), llm_call(cost=None)])
+    tamper("UPDATE conversations SET cost_usd = '5' WHERE conversation_id = 'd'")
+
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+        assert (report.ok, report.conversation_id) == (False, "d")
+        assert "cost_usd holds str '5'" in (report.problem or "")
+        with pytest.raises(eventstore.IntegrityError, match="'d' was altered: cost_usd"):
+            await store.get_conversation("d")
+        with pytest.raises(eventstore.IntegrityError, match="'d' was altered: cost_usd"):
+            await store.append("d", [llm_call(cost=0.5)])
+        await store.rebuild_summaries()
+        await store.append("d", [llm_call(cost=0.5)])
+        assert (await store.get_conversation("d")).totals.cost_usd == 0.5
+        assert (await store.verify()).ok
+
+
 async def test_a_conversation_deleted_with_its_summary_leaves_a_hole_verify_finds(
     tamper: Tamper, sqlite_url: str
 ) -> None:

@@ -123,7 +123,7 @@ class Model:
             completion_tokens=completion,
             prompt_cached_tokens=cached,
             completion_reasoning_tokens=reasoning,
-            cost_usd=float(cost),
+            cost_usd=float(cost) if calls > unpriced else None,
         )
 
     def by_recent_activity(self) -> list[str]:

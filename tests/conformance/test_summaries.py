@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 
+import msgspec
 import pytest
 
 import eventstore
@@ -114,10 +115,38 @@ async def test_unpriced_calls_are_counted_and_never_priced_as_free(
         assert summary.totals.cost_usd == 0.25
 
 
+@pytest.mark.parametrize(
+    ("costs", "total"),
+    [
+        pytest.param([], None, id="no-calls"),
+        pytest.param([None], None, id="one-unpriced"),
+        pytest.param([None, None, None], None, id="all-unpriced"),
+        pytest.param([0.0], 0.0, id="priced-and-free"),
+        pytest.param([None, 0.0, None], 0.0, id="free-beside-unpriced"),
+        pytest.param([None, 0.5], 0.5, id="priced-beside-unpriced"),
+    ],
+)
+async def test_the_cost_total_is_unknown_unless_some_call_was_priced(
+    store: eventstore.Store, costs: list[float | None], total: float | None
+) -> None:
+    # An unknown cost must not read as "free": None, where a priced total of 0.0 is free.
+    await store.append("c", [note(), *(llm_call(cost=cost) for cost in costs)])
+    for summary in await _three_views(store, "c"):
+        assert summary.totals.calls == len(costs)
+        assert summary.totals.unpriced_calls == costs.count(None)
+        assert summary.totals.cost_usd == total
+        assert type(summary.totals.cost_usd) is type(total)
+        assert msgspec.json.decode(msgspec.json.encode(summary.totals))["cost_usd"] == total
+    assert (await store.verify()).ok
+    await store.rebuild_summaries()
+    assert (await store.get_conversation("c")).totals.cost_usd == total
+
+
 async def test_messages_without_usage_are_not_model_calls(store: eventstore.Store) -> None:
     await store.append("c", [said("hi"), said("hello", role="assistant"), note()])
     for summary in await _three_views(store, "c"):
         assert summary.totals == eventstore.UsageTotals()
+        assert summary.totals.cost_usd is None
 
 
 async def test_title_and_parent_come_from_conversation_created(store: eventstore.Store) -> None:
