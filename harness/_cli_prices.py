@@ -18,6 +18,7 @@ import click
 from schemas import UsageRecord
 
 from .pricing import (
+    DEFAULT_FETCH_TIMEOUT,
     LITELLM_PRICES_URL,
     MODEL_NOT_FOUND,
     TABLE_UNAVAILABLE,
@@ -31,10 +32,9 @@ from .pricing import (
     load_prices,
     price,
     read_prices,
+    service_tier_of,
     update_prices,
 )
-from .pricing._loader import DEFAULT_TIMEOUT
-from .pricing._rates import TIER_SUFFIX
 
 __all__ = ("prices",)
 
@@ -48,8 +48,6 @@ _COLUMNS = (
     ("reasoning", "reasoning"),
 )
 _MILLION = 6  # rates are shown per million tokens: scaleb(6)
-#: LiteLLM's tier suffix -> the usage ``service_tier`` that selects it ("batches" -> "batch").
-_TIER_NAMES = {suffix: tier for tier, suffix in TIER_SUFFIX.items()}
 
 
 class _ClickHandler(logging.Handler):
@@ -135,7 +133,7 @@ def show(
 @click.option("--url", help=f"Fetch from this URL (default: LiteLLM's, {LITELLM_PRICES_URL}).")
 @click.option("--path", "path", type=click.Path(), help="Copy this file instead.")
 @click.option(
-    "--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True
+    "--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_FETCH_TIMEOUT, show_default=True
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def update(url: str | None, path: str | None, timeout: float, as_json: bool) -> None:
@@ -260,9 +258,7 @@ def _show_document(
 
 def _cards(found: ModelPrice) -> list[tuple[str, RateCard]]:
     """Cards named as a usage's ``service_tier`` names them (LiteLLM's "batches" is "batch")."""
-    named = [
-        (_TIER_NAMES.get(suffix, suffix), card) for suffix, card in found.service_tiers.items()
-    ]
+    named = [(service_tier_of(suffix), card) for suffix, card in found.service_tiers.items()]
     return [("standard", found.standard), *sorted(named, key=lambda pair: pair[0])]
 
 
