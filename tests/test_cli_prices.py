@@ -70,6 +70,13 @@ def test_every_command_has_help_and_is_documented(command: str) -> None:
     assert f"convlog prices {command}".strip() in docs
 
 
+def test_update_help_states_the_default_timeout() -> None:
+    from harness.pricing import DEFAULT_FETCH_TIMEOUT
+
+    shown = " ".join(run("prices", "update", "--help").output.split())
+    assert f"Seconds the download may take (default: {DEFAULT_FETCH_TIMEOUT:g})." in shown
+
+
 # --- show -----------------------------------------------------------------------------------
 
 
