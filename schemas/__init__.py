@@ -5,6 +5,7 @@ Everything public is re-exported here; import ``schemas``, never ``schemas._some
 
 from ._codec import decode as decode
 from ._codec import encode as encode
+from ._codec import encode_checked as encode_checked
 from ._custom import custom_payload_types as custom_payload_types
 from ._custom import custom_registration as custom_registration
 from ._custom import register_custom as register_custom
@@ -57,6 +58,7 @@ __all__ = (
     "custom_registration",
     "decode",
     "encode",
+    "encode_checked",
     "register_custom",
     "unregister_custom",
 )

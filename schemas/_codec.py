@@ -24,7 +24,7 @@ from ._messages import ImagePart, Part, TextPart, ToolResultPart, UnknownPart
 from ._usage import UsageRecord
 from .types import check_utf8
 
-__all__ = ("decode", "encode")
+__all__ = ("decode", "encode", "encode_checked")
 
 PART_TYPES: frozenset[str] = frozenset(cls.__struct_config__.tag for cls in get_args(Part))
 
@@ -69,9 +69,16 @@ def encode(body: Body) -> bytes:
 
 
 def encode_checked(body: Body) -> tuple[bytes, Body]:
-    """:func:`encode`, and the body as it reads back from those bytes (equal to ``body``, as
-    built by the decoder): what the store folds into summaries, as ``replay`` and ``verify``
-    fold what they read."""
+    """:func:`encode`, and the body as it reads back from those bytes.
+
+    For store backends and harnesses that keep what they derive from a body (a summary, a
+    running total, a cache) and must agree with later readers: derive from the returned body,
+    built by the decoder and equal to ``body``, and a reader that decodes the stored bytes
+    derives the same. The store folds its summaries from it, as ``replay`` and ``verify`` fold
+    what they read. Costs nothing over :func:`encode`, which checks by decoding anyway.
+
+    :raises SchemaError: if the body violates the schema (the path names the field).
+    """
     if type(body) is UnknownEvent:
         return _unknown_event_bytes(body), body
     # JSON has no NaN or infinity, and msgspec silently writes null for them. The only float

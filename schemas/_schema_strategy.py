@@ -21,17 +21,16 @@ from typing import Any
 import msgspec
 from hypothesis import strategies as st
 
-from .compat import _ANNOTATIONS as _COMPAT_ANNOTATIONS
-from .compat import _KEYWORDS_BY_TYPE as _BY_TYPE
+from .compat import ANNOTATIONS, KEYWORDS_BY_TYPE
 
 __all__ = ("UnsupportedSchema", "from_schema", "json_values")
 
 # Keywords that never constrain a value: ignored. The compatibility checker's list, which
 # reports a changed default itself; here a default is ignored and $defs is structure.
-_ANNOTATIONS = (_COMPAT_ANNOTATIONS - {"$defs"}) | {"default"}
-_VALIDATION = frozenset().union(*_BY_TYPE.values())
+_IGNORED = (ANNOTATIONS - {"$defs"}) | {"default"}
+_VALIDATION = frozenset().union(*KEYWORDS_BY_TYPE.values())
 _STRUCTURE = frozenset({"type", "enum", "const", "anyOf", "$ref", "$defs"})
-_ALL_TYPES = tuple(_BY_TYPE)
+_ALL_TYPES = tuple(KEYWORDS_BY_TYPE)
 
 _SAFE_INT = 2**53 - 1
 
@@ -120,7 +119,7 @@ class _Builder:
             return st.nothing()
         if not isinstance(schema, Mapping):
             raise UnsupportedSchema(f"{where}: a schema must be an object or a boolean")
-        keys = set(schema) - _ANNOTATIONS
+        keys = set(schema) - _IGNORED
         unknown = keys - _VALIDATION - _STRUCTURE
         if unknown:
             raise UnsupportedSchema(f"{where}: unsupported keyword(s) {sorted(unknown)}")

@@ -28,8 +28,12 @@ Widening is allowed: new optional fields, new event or part types (older readers
 ``UnknownEvent``/``UnknownPart``), ``integer`` to ``number``, a type made nullable, bounds
 relaxed, enum values added.
 
+The keyword tables it reasons with, :data:`ANNOTATIONS` and :data:`KEYWORDS_BY_TYPE`, are the
+ones :func:`schemas.strategies.from_schema` generates from: one list of what msgspec emits.
+
 This module uses only the standard library, so CI can run it on plain JSON files
-(``python schemas/compat.py OLD NEW`` works without installing anything).
+(``python schemas/compat.py OLD NEW`` works without installing anything). That is also why the
+keyword tables live here and not in a module of their own: this file cannot import one.
 """
 
 from __future__ import annotations
@@ -43,10 +47,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 __all__ = (
+    "ANNOTATIONS",
     "DEFAULT_CHANGED",
     "DOCUMENT_REMOVED",
     "ENUM_REMOVED",
     "FIELD_REMOVED",
+    "KEYWORDS_BY_TYPE",
     "MEMBER_REMOVED",
     "NEW_REQUIRED",
     "RULES",
@@ -86,8 +92,8 @@ RULES = (
     UNCHECKED,
 )
 
-# Keywords that do not constrain values; changes to them are always compatible.
-_ANNOTATIONS = frozenset(
+#: Keywords that do not constrain values; changes to them are always compatible.
+ANNOTATIONS = frozenset(
     {
         "$schema",
         "$id",
@@ -103,9 +109,9 @@ _ANNOTATIONS = frozenset(
         "contentMediaType",
     }
 )
-# The validation keywords of each JSON type, as msgspec emits them. The schema strategy
-# (_schema_strategy.py) generates from the same list.
-_KEYWORDS_BY_TYPE: dict[str, frozenset[str]] = {
+#: The validation keywords of each JSON type, as msgspec emits them; its keys are every JSON
+#: type. The schema strategy (``schemas.strategies.from_schema``) generates from the same list.
+KEYWORDS_BY_TYPE: Mapping[str, frozenset[str]] = {
     "null": frozenset(),
     "boolean": frozenset(),
     "integer": frozenset(
@@ -126,9 +132,9 @@ _KEYWORDS_BY_TYPE: dict[str, frozenset[str]] = {
     ),
 }
 _CHECKED = frozenset({"$ref", "anyOf", "oneOf", "type", "enum", "const", "default"}).union(
-    *_KEYWORDS_BY_TYPE.values()
+    *KEYWORDS_BY_TYPE.values()
 )
-_JSON_TYPES = tuple(_KEYWORDS_BY_TYPE)
+_JSON_TYPES = tuple(KEYWORDS_BY_TYPE)
 
 
 class UnusableInput(ValueError):
@@ -264,7 +270,7 @@ class _Comparison:
 
     def pair(self, old: Mapping[str, Any], new: Mapping[str, Any], path: str) -> None:
         """Compare two alternatives of the same JSON type, keyword by keyword."""
-        for name in sorted((set(old) | set(new)) - _ANNOTATIONS - _CHECKED):
+        for name in sorted((set(old) | set(new)) - ANNOTATIONS - _CHECKED):
             if name not in old or name not in new or not _same(old[name], new[name]):
                 was = _show(old[name]) if name in old else "absent"
                 now = _show(new[name]) if name in new else "absent"
@@ -388,7 +394,7 @@ def _resolve(doc: Mapping[str, Any], node: Any) -> Any:
 
 
 # What may stand next to $ref or a union without being a constraint of its own.
-_NOT_BESIDE = _ANNOTATIONS | {"$ref", "anyOf", "oneOf", "discriminator", "default"}
+_NOT_BESIDE = ANNOTATIONS | {"$ref", "anyOf", "oneOf", "discriminator", "default"}
 
 
 def _beside(node: Any) -> dict[str, Any]:
@@ -425,7 +431,7 @@ def _alternatives(
         return [_Alt(("enum", values), node)]
     types = node.get("type")
     if types is None:
-        constraints = set(node) - _ANNOTATIONS - {"default"}
+        constraints = set(node) - ANNOTATIONS - {"default"}
         if constraints <= {"properties", "required"}:
             tag = _tag(node, tag_field)
             if tag is not None:

@@ -27,6 +27,7 @@ from harness.pricing import (
     apply_price,
     charge,
     price,
+    service_tier_of,
 )
 from harness.usage import usage_from_anthropic
 from schemas import UsageRecord
@@ -137,6 +138,14 @@ def test_tiered_pricing_ranges() -> None:
 def test_service_tiers(tier: str | None, expected: str) -> None:
     got = cost("gpt-4o", prompt_tokens=1000, completion_tokens=1000, service_tier=tier)
     assert got == float(Decimal(expected))
+
+
+def test_service_tier_of_names_the_tier_that_selects_each_card() -> None:
+    tiers = [(entry, suffix) for entry in TABLE for suffix in entry.service_tiers]
+    assert {suffix for _, suffix in tiers} >= {"batches", "priority", "flex"}
+    for entry, suffix in tiers:
+        assert entry.card(service_tier_of(suffix)) is entry.service_tiers[suffix]
+    assert service_tier_of("batches") == "batch"
 
 
 def test_reasoning_at_its_own_rate_when_the_table_has_one() -> None:

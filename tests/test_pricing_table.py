@@ -427,6 +427,24 @@ def test_memo_is_bounded(table: PriceTable) -> None:
     assert key_of(t.lookup("claude-sonnet-4-5-4999")) == "claude-sonnet-4-5"
 
 
+def test_memoized_derives_once_per_key_and_stays_bounded(table: PriceTable) -> None:
+    t = PriceTable(table)
+    calls: list[int] = []
+
+    def derive(owner: PriceTable, key: int) -> str:
+        assert owner is t
+        calls.append(key)
+        return f"derived {key}"
+
+    assert t.memoized(1, derive) == t.memoized(1, derive) == "derived 1"
+    assert calls == [1]
+    for key in range(2, 5001):
+        t.memoized(key, derive)
+    assert len(t._derived) <= 4096
+    assert t.memoized(5000, derive) == "derived 5000"
+    assert calls.count(5000) == 1
+
+
 # --- lookup agrees with the slow definition -------------------------------------------------
 
 

@@ -58,6 +58,16 @@ def test_every_body_type_round_trips_to_identical_bytes(kind, data):
     assert schemas.encode(again) == raw
 
 
+@pytest.mark.parametrize("kind", BODY_STRATEGIES)
+@given(data=st.data())
+def test_encode_checked_returns_the_bytes_and_the_body_they_read_back_as(kind, data):
+    body = data.draw(BODY_STRATEGIES[kind])
+    raw, stored = schemas.encode_checked(body)
+    assert raw == schemas.encode(body)
+    assert stored == schemas.decode(raw) == body
+    assert type(stored) is type(body)
+
+
 @given(cst.usage_records())
 def test_usage_records_round_trip_inside_a_body(usage):
     body = schemas.Messages(messages=[], usage=usage)

@@ -19,6 +19,7 @@ from ._cost import apply_price as apply_price
 from ._cost import charge as charge
 from ._cost import price as price
 from ._genai import table_from_genai_prices as table_from_genai_prices
+from ._loader import DEFAULT_FETCH_TIMEOUT as DEFAULT_FETCH_TIMEOUT
 from ._loader import LITELLM_PRICES_URL as LITELLM_PRICES_URL
 from ._loader import PATH_ENV as PATH_ENV
 from ._loader import URL_ENV as URL_ENV
@@ -29,11 +30,13 @@ from ._loader import update_prices as update_prices
 from ._rates import ModelPrice as ModelPrice
 from ._rates import RateCard as RateCard
 from ._rates import Rates as Rates
+from ._rates import service_tier_of as service_tier_of
 from ._reported import apply_reported_cost as apply_reported_cost
 from ._table import PriceTable as PriceTable
 from ._table import PriceTableError as PriceTableError
 
 __all__ = (
+    "DEFAULT_FETCH_TIMEOUT",
     "INVALID_USAGE",
     "LITELLM_PRICES_URL",
     "MODEL_NOT_FOUND",
@@ -56,6 +59,7 @@ __all__ = (
     "load_prices",
     "price",
     "read_prices",
+    "service_tier_of",
     "table_from_genai_prices",
     "update_prices",
 )

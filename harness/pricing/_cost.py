@@ -55,8 +55,6 @@ INVALID_USAGE = "unpriced:invalid_usage"
 # explicit context keeps a caller's thread-local decimal settings (precision 6, say) out.
 _EXACT = Context(prec=60, traps=[InvalidOperation, Overflow])
 _COMPONENTS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
-_MISSING = object()
-_MEMO_LIMIT = 4096
 
 
 class Priced(msgspec.Struct, frozen=True, gc=False):
@@ -93,14 +91,7 @@ def price(usage: UsageRecord, table: PriceTable) -> Priced:
         return Priced(None, INVALID_USAGE, detail=counts)
     if not table.available:
         return Priced(None, TABLE_UNAVAILABLE, detail="no price table is loaded")
-    memo = table._derived
-    memo_key = (usage.model, usage.provider, usage.service_tier)
-    ladder = memo.get(memo_key, _MISSING)
-    if ladder is _MISSING:
-        ladder = _ladder(table, usage)
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[memo_key] = ladder
+    ladder = table.memoized((usage.model, usage.provider, usage.service_tier), _ladder)
     if ladder is None:
         return Priced(None, MODEL_NOT_FOUND, detail=f"no price for model {usage.model!r}")
     p, r, w, h, c, z = counts
@@ -138,7 +129,7 @@ def charge(usage: UsageRecord, model_price: ModelPrice) -> list[Charge] | Priced
     if isinstance(counts, str):
         return Priced(None, INVALID_USAGE, model_price.key, counts)
     rates = _effective(model_price.card(usage.service_tier).at(counts[0]))
-    if rates[0] is None:
+    if rates is None:
         return Priced(None, NO_INPUT_PRICE, model_price.key, f"{model_price.key} has no input rate")
     p, r, w, h, c, z = counts
     tokens = (p - r - w, r, w - h, h, c - z, z)
@@ -190,14 +181,24 @@ def _counts(usage: UsageRecord) -> _Counts | str:
     return counts
 
 
-def _effective(rates: Rates) -> tuple[Decimal | None, ...]:
-    """The rate each kind of token is billed at, fallbacks applied, in ``_COMPONENTS`` order.
+# The rates of _COMPONENTS, in that order: every input rate is known, the output and
+# reasoning rates may not be.
+_Effective = tuple[Decimal, Decimal, Decimal, Decimal, Decimal | None, Decimal | None]
+# The same as integer coefficients of 1 / scale USD.
+_Coefficients = tuple[int, int, int, int, int | None, int | None]
+
+
+def _effective(rates: Rates) -> _Effective | None:
+    """The rate each kind of token is billed at, fallbacks applied, in ``_COMPONENTS`` order;
+    ``None`` if the input rate is missing (then nothing is priced).
 
     A missing cache-read or cache-write rate is the input rate, a missing 1-hour write rate
-    the cache-write rate, a missing reasoning rate the output rate. ``None`` remains only
-    where the input (then everything is unpriced) or the output rate is missing.
+    the cache-write rate, a missing reasoning rate the output rate. The output and reasoning
+    rates stay ``None`` where the output rate is missing.
     """
     inp = rates.input
+    if inp is None:
+        return None
     write = rates.cache_write if rates.cache_write is not None else inp
     out = rates.output
     return (
@@ -213,30 +214,43 @@ def _effective(rates: Rates) -> tuple[Decimal | None, ...]:
 class _Rung(NamedTuple):
     """Effective rates as integer coefficients of ``1 / scale`` USD, or why unpriced."""
 
-    coefficients: tuple[int | None, ...] | Priced
+    coefficients: _Coefficients | Priced
     scale: int
     key: str
 
 
-def _ladder(table: PriceTable, usage: UsageRecord) -> tuple[tuple[int, _Rung], ...] | None:
+def _ladder(
+    table: PriceTable, call: tuple[str, str | None, str | None]
+) -> tuple[tuple[int, _Rung], ...] | None:
     """``(above, rung)`` pairs, highest threshold first and the base (-1) last, for the card
-    of ``usage.service_tier`` of the model ``usage`` resolves to; ``None`` if none does."""
-    found = table.lookup(usage.model, usage.provider)
+    of the service tier of the model a call (model, provider, service tier) resolves to;
+    ``None`` if it resolves to none."""
+    model, provider, service_tier = call
+    found = table.lookup(model, provider)
     if found is None:
         return None
-    card = found.card(usage.service_tier)
+    card = found.card(service_tier)
     rungs = [*card.tiers, (-1, card.base)]
     return tuple((above, _rung(found.key, rates)) for above, rates in rungs)
 
 
 def _rung(key: str, rates: Rates) -> _Rung:
     effective = _effective(rates)
-    if effective[0] is None:
+    if effective is None:
         return _Rung(Priced(None, NO_INPUT_PRICE, key, f"{key} has no input rate"), 1, key)
     present = [rate for rate in effective if rate is not None]
     exponent = min(0, *(int(rate.as_tuple().exponent) for rate in present))
-    scale = 10**-exponent
-    coefficients = tuple(
-        None if rate is None else int(rate.scaleb(-exponent, _EXACT)) for rate in effective
+
+    def coefficient(rate: Decimal) -> int:
+        return int(rate.scaleb(-exponent, _EXACT))
+
+    fresh, read, write, write_1h, out, think = effective
+    coefficients: _Coefficients = (
+        coefficient(fresh),
+        coefficient(read),
+        coefficient(write),
+        coefficient(write_1h),
+        None if out is None else coefficient(out),
+        None if think is None else coefficient(think),
     )
-    return _Rung(coefficients, scale, key)
+    return _Rung(coefficients, 10**-exponent, key)

@@ -31,7 +31,7 @@ from ._table import PriceTable, PriceTableError
 
 __all__ = (
     "CACHE_FILE",
-    "DEFAULT_TIMEOUT",
+    "DEFAULT_FETCH_TIMEOUT",
     "LITELLM_PRICES_URL",
     "MAX_AGE",
     "PATH_ENV",
@@ -51,7 +51,8 @@ LITELLM_PRICES_URL = (
 PATH_ENV = "CONVLOG_PRICES_PATH"
 URL_ENV = "CONVLOG_PRICES_URL"
 CACHE_FILE = "litellm_prices.json"
-DEFAULT_TIMEOUT = 10.0
+#: Seconds a download of the price table may take.
+DEFAULT_FETCH_TIMEOUT = 10.0
 MAX_AGE = timedelta(hours=24)
 #: The published file is about 3 MB; anything past this is not a price table.
 MAX_BYTES = 64 * 1024 * 1024
@@ -71,7 +72,7 @@ def load_prices(
     url: str | None = None,
     *,
     cache_dir: str | os.PathLike[str] | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = DEFAULT_FETCH_TIMEOUT,
     max_age: timedelta = MAX_AGE,
     fetch_url: str | None = LITELLM_PRICES_URL,
     offline: bool = False,
@@ -165,7 +166,7 @@ def update_prices(
     path: str | os.PathLike[str] | None = None,
     *,
     cache_dir: str | os.PathLike[str] | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = DEFAULT_FETCH_TIMEOUT,
 ) -> tuple[PriceTable, Path]:
     """Refresh the cache from ``path``, else ``url``, else LiteLLM's published file.
 

@@ -32,6 +32,7 @@ __all__ = (
     "build_model_price",
     "normalize_service_tier",
     "parse_litellm_entry",
+    "service_tier_of",
 )
 
 #: LiteLLM's base field name -> our component name.
@@ -55,6 +56,7 @@ _RATE_FIELD = re.compile(
 _STANDARD_TIERS = frozenset({"", "default", "standard", "auto", "on_demand"})
 #: Usage ``service_tier`` values whose LiteLLM field suffix differs from the value.
 TIER_SUFFIX = {"batch": "batches"}
+_TIER_OF_SUFFIX = {suffix: tier for tier, suffix in TIER_SUFFIX.items()}
 
 _Cell = dict[str, Decimal]
 
@@ -148,6 +150,12 @@ def normalize_service_tier(service_tier: str) -> str | None:
     if tier in _STANDARD_TIERS:
         return None
     return TIER_SUFFIX.get(tier, tier)
+
+
+def service_tier_of(suffix: str) -> str:
+    """The usage ``service_tier`` that selects the card a LiteLLM field ``suffix`` names (a key
+    of :attr:`ModelPrice.service_tiers`): ``batches`` -> ``batch``, else the suffix itself."""
+    return _TIER_OF_SUFFIX.get(suffix, suffix)
 
 
 class EntryError(ValueError):

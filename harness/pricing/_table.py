@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -77,6 +77,8 @@ _PROVIDER_ALIASES = {
     "fireworks": "fireworks_ai",
 }
 _MEMO_LIMIT = 4096
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 
 
 class PriceTableError(ConvlogError, ValueError):
@@ -115,8 +117,8 @@ class PriceTable:
             for p in by_key.values()
         )
         self._memo: dict[tuple[str, str | None], ModelPrice | None] = {}
-        # Derived per-call data the pricing math memoises against this (immutable) table.
-        self._derived: dict[object, Any] = {}
+        # What callers derive from this (immutable) table, by key: see memoized().
+        self._derived: dict[Hashable, Any] = {}
         self.provenance = provenance
         self.source = source
         self.skipped = skipped
@@ -202,6 +204,25 @@ class PriceTable:
             self._memo.clear()
         self._memo[memo_key] = found
         return found
+
+    def memoized(self, key: _K, derive: Callable[[PriceTable, _K], _V]) -> _V:
+        """``derive(self, key)``, computed once per ``key`` while the table lives.
+
+        For data a caller derives from the table and would otherwise recompute on every call
+        (the pricing math's per-model rates). One memo serves every caller, so ``key`` must
+        name what ``derive`` computes. At most 4096 keys are kept: past that the memo starts
+        over, so a flood of distinct model ids cannot grow memory.
+        """
+        try:
+            value: _V = self._derived[key]  # a value derive() returned for this key
+            return value
+        except KeyError:
+            pass
+        value = derive(self, key)
+        if len(self._derived) >= _MEMO_LIMIT:
+            self._derived.clear()
+        self._derived[key] = value
+        return value
 
     def _resolve(self, model: str, provider: str | None) -> ModelPrice | None:
         by_key = self._by_key

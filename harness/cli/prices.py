@@ -3,38 +3,22 @@
 Registered into :data:`harness.cli.cli`. The table comes from ``--prices PATH`` when given (and
 must then be readable), else from :func:`harness.pricing.load_prices` (``CONVLOG_PRICES_PATH``,
 ``CONVLOG_PRICES_URL``, cache, fetch, stale cache, genai-prices).
+
+``harness.pricing`` (and with it msgspec and the schemas) is imported inside the commands, not
+here: ``convlog --help`` imports this module (see :mod:`harness.cli`).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from schemas import UsageRecord
+if TYPE_CHECKING:
+    from decimal import Decimal
 
-from .pricing import (
-    LITELLM_PRICES_URL,
-    MODEL_NOT_FOUND,
-    TABLE_UNAVAILABLE,
-    ModelPrice,
-    Priced,
-    PriceTable,
-    PriceTableError,
-    RateCard,
-    Rates,
-    charge,
-    load_prices,
-    price,
-    read_prices,
-    update_prices,
-)
-from .pricing._loader import DEFAULT_TIMEOUT
-from .pricing._rates import TIER_SUFFIX
+    from harness.pricing import ModelPrice, PriceTable, RateCard, Rates
 
 __all__ = ("prices",)
 
@@ -48,15 +32,9 @@ _COLUMNS = (
     ("reasoning", "reasoning"),
 )
 _MILLION = 6  # rates are shown per million tokens: scaleb(6)
-#: LiteLLM's tier suffix -> the usage ``service_tier`` that selects it ("batches" -> "batch").
-_TIER_NAMES = {suffix: tier for tier, suffix in TIER_SUFFIX.items()}
-
-
-class _ClickHandler(logging.Handler):
-    """Pricing warnings to the CLI's stderr (resolved per call, so CliRunner captures it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+#: harness.pricing.DEFAULT_FETCH_TIMEOUT as --help states it, without importing the pricing
+#: code; the command itself uses the constant (a test holds the two equal).
+_SHOWN_TIMEOUT = "10"
 
 
 @click.group()
@@ -67,10 +45,9 @@ def prices(verbose: bool) -> None:
     Costs are computed in userspace from LiteLLM's model_prices_and_context_window.json
     and stored with each call; see docs/pricing.md.
     """
-    log = logging.getLogger("convlog.pricing")
-    if not any(isinstance(h, _ClickHandler) for h in log.handlers):
-        log.addHandler(_ClickHandler())
-    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    from ._log import log_to_stderr
+
+    log_to_stderr("convlog.pricing", verbose=verbose)
 
 
 def _table_options(command: _F) -> _F:
@@ -94,6 +71,10 @@ def _table_options(command: _F) -> _F:
 
 
 def _load(prices_path: str | None, offline: bool) -> PriceTable:
+    import logging
+
+    from harness.pricing import PriceTableError, load_prices, read_prices
+
     if prices_path is not None:
         try:
             table = read_prices(prices_path)
@@ -118,6 +99,8 @@ def show(
     Rates are USD per million tokens; '-' means the table states none and the fallback
     applies (cache rates -> input, 1-hour writes -> cache writes, reasoning -> output).
     """
+    import json
+
     table = _load(prices_path, offline)
     found = table.lookup(model, provider)
     if as_json:
@@ -132,16 +115,24 @@ def show(
 
 
 @prices.command()
-@click.option("--url", help=f"Fetch from this URL (default: LiteLLM's, {LITELLM_PRICES_URL}).")
+@click.option("--url", help="Fetch from this URL (default: LiteLLM's published table).")
 @click.option("--path", "path", type=click.Path(), help="Copy this file instead.")
 @click.option(
-    "--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    help=f"Seconds the download may take (default: {_SHOWN_TIMEOUT}).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def update(url: str | None, path: str | None, timeout: float, as_json: bool) -> None:
+def update(url: str | None, path: str | None, timeout: float | None, as_json: bool) -> None:
     """Refresh the on-disk price cache (written only if the new table parses)."""
+    import json
+
+    from harness.pricing import DEFAULT_FETCH_TIMEOUT, PriceTableError, update_prices
+
     if url is not None and path is not None:
         raise click.UsageError("give --url or --path, not both")
+    if timeout is None:
+        timeout = DEFAULT_FETCH_TIMEOUT
     try:
         table, cached = update_prices(url=url, path=path, timeout=timeout)
     except PriceTableError as exc:
@@ -191,6 +182,12 @@ def cost(
 ) -> None:
     """Price one usage. Counts are inclusive, as in UsageRecord: --prompt counts every input
     token (cache reads and writes too), --completion every output token (reasoning too)."""
+    import json
+    from decimal import Decimal
+
+    from harness.pricing import Priced, charge, price
+    from schemas import UsageRecord
+
     table = _load(prices_path, offline)
     usage = UsageRecord(
         model=model,
@@ -260,13 +257,15 @@ def _show_document(
 
 def _cards(found: ModelPrice) -> list[tuple[str, RateCard]]:
     """Cards named as a usage's ``service_tier`` names them (LiteLLM's "batches" is "batch")."""
-    named = [
-        (_TIER_NAMES.get(suffix, suffix), card) for suffix, card in found.service_tiers.items()
-    ]
+    from harness.pricing import service_tier_of
+
+    named = [(service_tier_of(suffix), card) for suffix, card in found.service_tiers.items()]
     return [("standard", found.standard), *sorted(named, key=lambda pair: pair[0])]
 
 
 def _unpriced(table: PriceTable) -> str:
+    from harness.pricing import MODEL_NOT_FOUND, TABLE_UNAVAILABLE
+
     return MODEL_NOT_FOUND if table.available else TABLE_UNAVAILABLE
 
 
