@@ -4,7 +4,7 @@ Non-streamed: one ``chat.completion`` object. Streamed: ``data:`` events of
 ``chat.completion.chunk`` objects, then ``data: [DONE]``:
 
 - first (keep-alive on) a role-only chunk, ``{"role": "assistant", "content": ""}``;
-- ``reasoning_content`` deltas (the field OpenAI-compatible servers such as DeepSeek and vLLM
+- ``reasoning_content`` deltas (the field DeepSeek's API and several OpenAI-compatible servers
   use; OpenAI itself sends no reasoning text), then ``content`` deltas;
 - per tool call, a delta with its ``index``, ``id``, ``type`` and ``name`` and empty
   ``arguments``, then deltas of ``arguments`` pieces under the same ``index``;

@@ -116,7 +116,7 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     """A successful answer, streamed or not as the request asks.
 
     - ``reasoning`` is sent before ``text`` (Anthropic: a ``thinking`` block; OpenAI-compatible:
-      ``reasoning_content``, as DeepSeek and vLLM send it). ``tool_calls`` come last.
+      ``reasoning_content``, as DeepSeek's API sends it). ``tool_calls`` come last.
     - ``model`` is echoed as the answering model; ``None`` echoes the request's ``model``.
     - ``stop_reason`` is sent verbatim; ``None`` derives it (tool calls: ``tool_calls`` /
       ``tool_use``, else ``stop`` / ``end_turn``).
