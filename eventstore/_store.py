@@ -16,8 +16,16 @@ from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
 
-from schemas import EVENT_TYPES, Body, SchemaError, StoredEvent, UnknownEvent, decode
-from schemas._codec import check_new, encode_checked
+from schemas import (
+    EVENT_TYPES,
+    Body,
+    SchemaError,
+    StoredEvent,
+    UnknownEvent,
+    check_new,
+    decode,
+    encode_checked,
+)
 from schemas.types import check_id, check_new_id, check_utf8
 
 from . import _backends

@@ -3,6 +3,7 @@
 Everything public is re-exported here; import ``schemas``, never ``schemas._something``.
 """
 
+from ._codec import check_new as check_new
 from ._codec import decode as decode
 from ._codec import encode as encode
 from ._codec import encode_checked as encode_checked
@@ -54,6 +55,7 @@ __all__ = (
     "UnknownEvent",
     "UnknownPart",
     "UsageRecord",
+    "check_new",
     "custom_payload_types",
     "custom_registration",
     "decode",

@@ -12,7 +12,7 @@ import msgspec
 
 from ._messages import Message
 from ._usage import UsageRecord
-from .types import ConversationId, CorrelationId
+from .types import ConversationId, CorrelationId, Millis
 
 __all__ = (
     "EVENT_TYPES",
@@ -61,6 +61,8 @@ class ErrorEvent(_Body, tag="error", frozen=True):
     error_type: str | None = None
     status_code: int | None = None
     retryable: bool | None = None
+    #: How long the failed call ran before it failed, integer milliseconds (added in 0.2).
+    duration_ms: Millis | None = None
 
 
 class Custom(_Body, tag="custom", frozen=True):

@@ -1,0 +1,57 @@
+"""Spend read back from the store: persisted totals rolled up along parent links.
+
+Sums claims the harnesses persisted; prices nothing (``harness.pricing`` prices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import eventstore
+from eventstore import UsageTotals
+
+__all__ = ("add_totals", "rollup")
+
+
+async def rollup(
+    store: eventstore.Store, conversation_id: str, *, include_children: bool = True
+) -> UsageTotals:
+    """The conversation's persisted usage totals, with its children's (and theirs) added when
+    ``include_children``: a sub-agent's spend is never lost from its parent's. Sums persisted
+    claims; prices nothing. A conversation is counted once, even if its links form a loop.
+
+    :raises eventstore.ConversationNotFound: if the conversation has no events.
+    """
+    summary = await store.get_conversation(conversation_id)
+    parts = [summary.totals]
+    if include_children:
+        seen = {conversation_id}
+        frontier = [conversation_id]
+        while frontier:
+            parent = frontier.pop()
+            cursor = None
+            while True:
+                page = await store.list_conversations(parent_id=parent, cursor=cursor, limit=1000)
+                for child in page.items:
+                    if child.conversation_id not in seen:
+                        seen.add(child.conversation_id)
+                        parts.append(child.totals)
+                        frontier.append(child.conversation_id)
+                if page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+    return add_totals(parts)
+
+
+def add_totals(parts: Sequence[UsageTotals]) -> UsageTotals:
+    """The sum of ``parts``; ``cost_usd`` sums the priced ones exactly and is ``None`` when
+    none was priced (the store's rule for one conversation)."""
+    costs = [Decimal(repr(t.cost_usd)) for t in parts if t.cost_usd is not None]
+    fields: dict[str, Any] = {
+        name: sum(getattr(t, name) for t in parts)
+        for name in UsageTotals.__struct_fields__
+        if name != "cost_usd"
+    }
+    return UsageTotals(**fields, cost_usd=float(sum(costs, Decimal(0))) if costs else None)
