@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import shlex
 import sqlite3
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import anyio
 
@@ -27,7 +28,7 @@ from .. import _planner as planner
 from .._fold import Fold
 from .._model import AppendResult, ConversationSummary, Direction
 from ..backend import AppendRequest
-from ..errors import IntegrityError, StoreError
+from ..errors import IntegrityError, StoreCorrupted, StoreError
 from . import _sql as sql
 from ._url import SQLiteConfig
 from ._worker import Worker
@@ -49,6 +50,9 @@ class SQLiteBackend:
         self._waiting = 0
         self._closing = False
         self._heads = _Heads()  # touched by the writer thread only
+        # Why every later append is refused, once one is: the file was found damaged. Set by
+        # the writer thread or the event loop, read by the writer before it touches the file.
+        self._refusal: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -84,6 +88,11 @@ class SQLiteBackend:
             if reader is not self._writer:
                 await reader.aclose()
 
+    @property
+    def _name(self) -> str:
+        """The store as messages name it."""
+        return self.path or "the in-memory store"
+
     def _connect(self, target: str) -> sqlite3.Connection:
         timeout = self._config.busy_timeout
         try:
@@ -100,6 +109,8 @@ class SQLiteBackend:
                     raise StoreError(f"cannot switch {target} to WAL mode (got {mode!r})")
             conn.execute(f"PRAGMA synchronous = {self._config.durability.upper()}")
         except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise StoreCorrupted(_damaged(target, exc, "cannot open it")) from None
             raise StoreError(f"cannot open {target}: {exc}") from None
         return conn
 
@@ -107,7 +118,9 @@ class SQLiteBackend:
         try:
             self._create_schema(conn)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open {self.path or 'the in-memory store'}: {exc}") from None
+            if _is_damage(exc):
+                raise StoreCorrupted(_damaged(self._name, exc, "cannot open it")) from None
+            raise StoreError(f"cannot open {self._name}: {exc}") from None
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -154,6 +167,8 @@ class SQLiteBackend:
 
     def _commit(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
         """Batch function of the writer thread: one transaction for all ``requests``."""
+        if self._refusal is not None:  # found damaged: writing on top would spread the damage
+            return [StoreCorrupted(self._refusal) for _ in requests]
         heads = self._heads
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -173,6 +188,9 @@ class SQLiteBackend:
                 raise
             return outcomes
         except Exception as exc:
+            if _is_damage(exc):  # every caller refused, none retried one by one
+                message = self._found_damage(exc)
+                return [StoreCorrupted(message) for _ in requests]
             if len(requests) == 1:
                 return [_translate(exc)]
             # Something unexpected failed the shared transaction (the database, or a value
@@ -223,8 +241,19 @@ class SQLiteBackend:
         in_flight[i] += 1
         try:
             return await self._readers[i].call(fn, *args)
+        except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise StoreCorrupted(self._found_damage(exc)) from None
+            raise StoreError(f"cannot read {self._name}: {exc}") from None
         finally:
             in_flight[i] -= 1
+
+    def _found_damage(self, exc: sqlite3.Error | str) -> str:
+        """Refuse every later append (from any thread), and return the message saying why."""
+        message = _damaged(self._name, exc)
+        if self._refusal is None:
+            self._refusal = message
+        return message
 
     async def read_page(
         self,
@@ -315,8 +344,15 @@ class SQLiteBackend:
         return count
 
     def _rebuild(self, conn: sqlite3.Connection, force: bool) -> int:
+        if self._refusal is not None:
+            raise StoreCorrupted(self._refusal)
         self._heads.forget()
-        return sql.rebuild(conn, force)
+        try:
+            return sql.rebuild(conn, force)
+        except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise StoreCorrupted(self._found_damage(exc)) from None
+            raise _translate(exc) from None
 
 
 class _Heads:
@@ -376,6 +412,32 @@ def _create_private(path: str) -> None:
     except OSError as exc:
         raise StoreError(f"cannot create {path}: {exc.strerror}") from None
     os.close(fd)
+
+
+def _is_damage(exc: BaseException) -> TypeGuard[sqlite3.Error]:
+    """SQLite found the file damaged (``SQLITE_CORRUPT``) or not a database at all
+    (``SQLITE_NOTADB``): unlike a busy lock, a full disk or an I/O error, retrying cannot
+    help, and writing on would spread the damage."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.Error)
+        and code is not None
+        and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    )
+
+
+def _damaged(
+    name: str, exc: sqlite3.Error | str, consequence: str = "appends to it are refused"
+) -> str:
+    """What :class:`StoreCorrupted` says: the file, SQLite's words, and what to do."""
+    what = "is damaged"
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_NOTADB:
+        what = "is not an SQLite database, or its header is damaged"
+    return (
+        f"{name} {what} (SQLite says: {exc}); {consequence}. Restore it from a "
+        "backup, or salvage what it still holds with "
+        f"`sqlite3 {shlex.quote(name)} .recover | sqlite3 recovered.db`"
+    )
 
 
 def _translate(exc: Exception) -> StoreError:

@@ -1,0 +1,219 @@
+"""SQLite only: a damaged file is reported, never a raw driver error, and never written on.
+
+A store is written and closed, then real bytes of the file are overwritten: the b-tree header
+of a page of the events table, of the conversations table, of an index, the file's header,
+or the file is cut short. Every read then returns its result or raises ``StoreCorrupted``
+naming the file (never ``sqlite3.*``), and once the store has seen the damage it refuses
+every append without changing the file further.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import eventstore
+from eventstore import StoreCorrupted
+
+from .support import collect, llm_call, note
+
+pytestmark = pytest.mark.anyio
+
+#: Conversations c0..c6, appended in turn, 20 events an append: the events table, both of its
+#: indexes and the conversations' activity index span several pages, with interior roots.
+APPENDS, EVENTS, CONVERSATIONS = 30, 20, 7
+
+# Page types of SQLite's file format (section 1.6): interior and leaf, of indexes and tables.
+INTERIOR_INDEX, INTERIOR_TABLE, LEAF_INDEX, LEAF_TABLE = 2, 5, 10, 13
+
+Read = Callable[[eventstore.Store], Awaitable[Any]]
+
+#: Every read of the API, each touching conversation "c0" (the first conversation, whose events
+#: come first in the table and in the index on (conversation_id, version)).
+READS: dict[str, Read] = {
+    "read": lambda s: collect(s.read("c0")),
+    "read_all": lambda s: collect(s.read_all()),
+    "list_events": lambda s: s.list_events("c0", limit=1000),
+    "list_conversations": lambda s: s.list_conversations(),
+    "get_conversation": lambda s: s.get_conversation("c0"),
+    "replay": lambda s: s.replay("c0"),
+}
+
+
+async def _write_history(url: str) -> None:
+    async with eventstore.connect(url) as store:
+        for i in range(APPENDS):
+            events = [note(i) if j % 2 else llm_call(10 + j, 5, 0.001) for j in range(EVENTS)]
+            await store.append(f"c{i % CONVERSATIONS}", events)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed store file holding the history above (written once for the module)."""
+    path = tmp_path_factory.mktemp("pristine") / "convlog.db"
+    asyncio.run(_write_history(f"sqlite:///{path}"))
+    return path
+
+
+class File:
+    """The store file of one test, a copy of the pristine one, and ways to damage it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        with sqlite3.connect(path) as conn:
+            self.page_size: int = conn.execute("PRAGMA page_size").fetchone()[0]
+            self.roots: dict[str, int] = dict(
+                conn.execute("SELECT name, rootpage FROM sqlite_master WHERE rootpage > 0")
+            )
+            # The automatic indexes of events, by the columns they index.
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE tbl_name = 'events' AND type = 'index'"
+            ).fetchall():
+                columns = [row[2] for row in conn.execute(f"PRAGMA index_info('{name}')")]
+                self.roots[f"events({', '.join(columns)})"] = self.roots[name]
+        conn.close()
+
+    def _page(self, number: int) -> tuple[bytes, int]:
+        """Page ``number`` (1-based) and where its b-tree header starts in it."""
+        data = self.path.read_bytes()
+        start = (number - 1) * self.page_size
+        return data[start : start + self.page_size], 100 if number == 1 else 0
+
+    def leaf(self, tree: str, which: str) -> int:
+        """The first or last leaf page of the b-tree named ``tree``, found from its root by
+        following the leftmost or rightmost child pointers (file format, section 1.6)."""
+        number = self.roots[tree]
+        page, at = self._page(number)
+        assert page[at] in (INTERIOR_INDEX, INTERIOR_TABLE), f"{tree} fits in one page"
+        while page[at] in (INTERIOR_INDEX, INTERIOR_TABLE):
+            if which == "last":
+                number = int.from_bytes(page[at + 8 : at + 12], "big")
+            else:
+                cell = int.from_bytes(page[at + 12 : at + 14], "big")
+                number = int.from_bytes(page[cell : cell + 4], "big")
+            page, at = self._page(number)
+        assert page[at] in (LEAF_INDEX, LEAF_TABLE)
+        return number
+
+    def overwrite(self, page: int, offset: int = 0, length: int = 64) -> None:
+        """Overwrite ``length`` bytes of ``page`` from ``offset`` (the b-tree page header and
+        the start of its cell pointers, by default) with a pattern no valid page holds."""
+        with self.path.open("r+b") as f:
+            f.seek((page - 1) * self.page_size + offset)
+            f.write(b"\xa5" * length)
+
+
+@pytest.fixture
+def file(pristine: Path, tmp_path: Path) -> File:
+    path = tmp_path / "convlog.db"
+    shutil.copyfile(pristine, path)
+    return File(path)
+
+
+# (how the file is damaged, the reads that must find it). A read not listed may find it or
+# not, depending on the pages its query plan visits; either way it raises nothing else.
+PAGE_DAMAGE: list[Any] = [
+    pytest.param(
+        lambda f: f.overwrite(f.roots["events"]),
+        {"read", "read_all", "list_events", "replay"},
+        id="events-root",
+    ),
+    pytest.param(
+        lambda f: f.overwrite(f.leaf("events", "first")),
+        {"read", "read_all", "list_events", "replay"},
+        id="events-leaf",
+    ),
+    pytest.param(
+        lambda f: f.overwrite(f.roots["conversations"]),
+        {"list_conversations", "get_conversation"},
+        id="conversations",
+    ),
+    pytest.param(
+        lambda f: f.overwrite(f.leaf("events(conversation_id, version)", "first")),
+        {"read", "list_events", "replay"},
+        id="index",
+    ),
+]
+
+
+def assert_names_the_damage(error: StoreCorrupted, file: File) -> None:
+    message = str(error)
+    assert str(file.path) in message
+    assert "database disk image is malformed" in message
+    assert ".recover" in message
+
+
+@pytest.mark.parametrize(("damage", "found_by"), PAGE_DAMAGE)
+async def test_reads_of_a_damaged_file_raise_store_corrupted_and_appends_are_refused(
+    file: File, damage: Callable[[File], None], found_by: set[str]
+) -> None:
+    damage(file)
+    damaged = file.path.read_bytes()
+    async with eventstore.connect(file.url) as store:
+        for name, read in READS.items():
+            try:
+                await read(store)
+            except StoreCorrupted as exc:
+                assert_names_the_damage(exc, file)
+            else:
+                assert name not in found_by, f"{name} read the damaged page without error"
+        with pytest.raises(StoreCorrupted) as refused:
+            await store.append("new", [note()])
+        assert "appends to it are refused" in str(refused.value)
+        with pytest.raises(StoreCorrupted):
+            await store.append("c0", [note()])
+        with pytest.raises(StoreCorrupted):
+            await store.rebuild_summaries()
+    assert file.path.read_bytes() == damaged
+
+
+async def test_damage_the_writer_meets_refuses_every_later_append(file: File) -> None:
+    """An append to a new conversation (sorting last) meets the damaged last page of the index
+    on (conversation_id, version); an append to "c0" would touch none of it, and is refused
+    all the same."""
+    file.overwrite(file.leaf("events(conversation_id, version)", "last"))
+    damaged = file.path.read_bytes()
+    async with eventstore.connect(file.url) as store:
+        with pytest.raises(StoreCorrupted) as found:
+            await store.append("new", [note()])
+        assert_names_the_damage(found.value, file)
+        for _ in range(2):
+            with pytest.raises(StoreCorrupted):
+                await store.append("c0", [note()])
+        results = await asyncio.gather(
+            *(store.append("c0", [note(i)]) for i in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(r, StoreCorrupted) for r in results)
+    assert file.path.read_bytes() == damaged
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        pytest.param(lambda f: f.overwrite(1, 0, 16), "file is not a database", id="header-magic"),
+        pytest.param(
+            lambda f: f.path.write_bytes(f.path.read_bytes()[: -f.page_size]),
+            "database disk image is malformed",
+            id="truncated",
+        ),
+    ],
+)
+async def test_a_file_damaged_at_its_header_or_cut_short_does_not_open(
+    file: File, damage: Callable[[File], None], said: str
+) -> None:
+    damage(file)
+    damaged = file.path.read_bytes()
+    with pytest.raises(StoreCorrupted) as refused:
+        async with eventstore.connect(file.url):
+            pass  # pragma: no cover - must not open
+    assert str(file.path) in str(refused.value)
+    assert said in str(refused.value)
+    assert ".recover" in str(refused.value)
+    assert file.path.read_bytes() == damaged
