@@ -359,8 +359,9 @@ class Store:
         return fold.state()
 
     async def verify(self) -> VerifyReport:
-        """Check the whole store: every event decodes, versions are gapless, hash chains and
-        summaries match. Returns a report naming the first problem (``report.ok`` if none)."""
+        """Check the whole store: the engine finds its file sound, every event decodes,
+        versions are gapless, hash chains and summaries match. Returns a report naming the
+        first problem (``report.ok`` if none); a damaged file is reported, not raised."""
         self._check_open()
         return await verify(self._backend)
 

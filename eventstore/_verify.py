@@ -1,4 +1,5 @@
-"""``verify``: recompute every conversation's hash chain and check its summary.
+"""``verify``: have the backend check its storage, then recompute every conversation's hash
+chain and check its summary.
 
 Events (ordered by conversation, then version) and summaries (ordered by conversation) are
 merged like two sorted files, a page of each at a time, so memory stays flat however large the
@@ -22,7 +23,7 @@ from ._fold import Fold, to_us
 from ._model import VerifyReport
 from ._planner import summary_ahead
 from .backend import Backend
-from .errors import IntegrityError
+from .errors import IntegrityError, StoreCorrupted
 
 __all__ = ("verify",)
 
@@ -35,12 +36,19 @@ class _Problem(IntegrityError):
 
 
 async def verify(backend: Backend) -> VerifyReport:
-    """Decode every event, check versions are gapless from 1 and positions increase within each
-    conversation, recompute the hash chain, and compare each conversation's summary with the
-    fold of its events. Reports the first problem found."""
+    """Run the engine's own check of its storage; then decode every event, check versions are
+    gapless from 1 and positions increase within each conversation, recompute the hash chain,
+    and compare each conversation's summary with the fold of its events. Reports the first
+    problem found: a damaged file too, never raised."""
     counts = {"events": 0, "conversations": 0}
     try:
+        if damage := await backend.check_storage():
+            return VerifyReport(events=0, conversations=0, problem=damage)
         await _verify(backend, counts)
+    except StoreCorrupted as exc:  # damage the check did not see, or that came after it
+        return VerifyReport(
+            events=counts["events"], conversations=counts["conversations"], problem=str(exc)
+        )
     except _Problem as p:
         return VerifyReport(
             events=counts["events"],

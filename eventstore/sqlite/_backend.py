@@ -338,6 +338,12 @@ class SQLiteBackend:
         )
         return page
 
+    async def check_storage(self) -> str | None:
+        problems: list[str] = await self._read(sql.check_integrity)
+        if not problems:
+            return None
+        return self._found_damage(f"PRAGMA integrity_check: {'; '.join(problems[:3])}")
+
     async def rebuild_summaries(self, force: bool) -> int:
         assert self._writer is not None
         count: int = await self._writer.call(self._rebuild, force)

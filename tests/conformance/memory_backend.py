@@ -102,6 +102,9 @@ class MemoryBackend:
         )[:limit]
         return list(zip(self._events(rows), [r[10] for r in rows], strict=True))
 
+    async def check_storage(self) -> None:
+        return None  # no file of its own to be damaged
+
     async def rebuild_summaries(self, force: bool) -> int:
         rows = sorted(self.rows, key=lambda r: (r[1], r[2]))
         stored = None if force else sorted(self.folds.items())

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import eventstore
+import eventstore.sqlite
 from eventstore import StoreCorrupted
 
 from .support import collect, llm_call, note
@@ -102,12 +103,26 @@ class File:
         assert page[at] in (LEAF_INDEX, LEAF_TABLE)
         return number
 
+    def first_cell(self, number: int) -> int:
+        """Where in page ``number`` its first cell starts (its first cell pointer)."""
+        page, at = self._page(number)
+        header = 12 if page[at] in (INTERIOR_INDEX, INTERIOR_TABLE) else 8
+        return int.from_bytes(page[at + header : at + header + 2], "big")
+
     def overwrite(self, page: int, offset: int = 0, length: int = 64) -> None:
         """Overwrite ``length`` bytes of ``page`` from ``offset`` (the b-tree page header and
         the start of its cell pointers, by default) with a pattern no valid page holds."""
         with self.path.open("r+b") as f:
             f.seek((page - 1) * self.page_size + offset)
             f.write(b"\xa5" * length)
+
+    def overwrite_id(self) -> None:
+        """Overwrite 8 bytes of the id held by an entry of the index on id: the page stays
+        sound, but the entry no longer matches a row of the table (only integrity_check
+        compares the two). The id starts at most 5 bytes into the cell (payload size, record
+        header size and two serial types, each a varint of 1 or 2 bytes) and is 16 long."""
+        page = self.leaf("events(id)", "first")
+        self.overwrite(page, self.first_cell(page) + 6, 8)
 
 
 @pytest.fixture
@@ -140,6 +155,13 @@ PAGE_DAMAGE: list[Any] = [
         {"read", "list_events", "replay"},
         id="index",
     ),
+]
+
+
+# Damage no read meets, for verify: the index on id is only read by appends with event ids.
+UNREAD_DAMAGE: list[Any] = [
+    pytest.param(lambda f: f.overwrite(f.leaf("events(id)", "first")), id="id-index"),
+    pytest.param(lambda f: f.overwrite_id(), id="id-index-entry"),
 ]
 
 
@@ -217,3 +239,52 @@ async def test_a_file_damaged_at_its_header_or_cut_short_does_not_open(
     assert said in str(refused.value)
     assert ".recover" in str(refused.value)
     assert file.path.read_bytes() == damaged
+
+
+@pytest.mark.parametrize(
+    "damage", [pytest.param(p.values[0], id=p.id) for p in PAGE_DAMAGE] + UNREAD_DAMAGE
+)
+async def test_verify_reports_a_damaged_file_and_appends_are_refused_after(
+    file: File, damage: Callable[[File], None]
+) -> None:
+    damage(file)
+    damaged = file.path.read_bytes()
+    async with eventstore.connect(file.url) as store:
+        report = await store.verify()  # first: nothing else has seen the damage
+        assert not report.ok
+        assert report.problem is not None
+        assert f"{file.path} is damaged (SQLite says: " in report.problem
+        assert ".recover" in report.problem
+        with pytest.raises(StoreCorrupted, match="appends to it are refused"):
+            await store.append("c0", [note()])
+    assert file.path.read_bytes() == damaged
+
+
+async def test_verify_quotes_sqlites_integrity_check(file: File) -> None:
+    file.overwrite_id()
+    async with eventstore.connect(file.url) as store:
+        for read in READS.values():  # no read goes through the index on id
+            await read(store)
+        report = await store.verify()
+    assert report.problem is not None
+    assert "(SQLite says: PRAGMA integrity_check: " in report.problem
+    assert "missing from index sqlite_autoindex_events_1" in report.problem
+
+
+async def test_verify_reports_damage_its_walk_meets(
+    file: File, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Damage that comes after the engine's check (or that it cannot see) and that the walk
+    over the events meets is reported too, not raised."""
+
+    async def sound(self: object) -> None:
+        return None
+
+    monkeypatch.setattr(eventstore.sqlite.SQLiteBackend, "check_storage", sound)
+    file.overwrite(file.leaf("events", "last"))
+    async with eventstore.connect(file.url) as store:
+        report = await store.verify()
+        assert report.problem is not None
+        assert "database disk image is malformed" in report.problem
+        with pytest.raises(StoreCorrupted):
+            await store.append("c0", [note()])
