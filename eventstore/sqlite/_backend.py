@@ -30,6 +30,7 @@ from .._model import AppendResult, ConversationSummary, Direction
 from ..backend import AppendRequest
 from ..errors import IntegrityError, StoreCorrupted, StoreError
 from . import _sql as sql
+from ._files import FileWatch
 from ._url import SQLiteConfig
 from ._worker import Worker
 
@@ -50,9 +51,11 @@ class SQLiteBackend:
         self._waiting = 0
         self._closing = False
         self._heads = _Heads()  # touched by the writer thread only
-        # Why every later append is refused, once one is: the file was found damaged. Set by
-        # the writer thread or the event loop, read by the writer before it touches the file.
-        self._refusal: str | None = None
+        # Why every later append is refused, once one is: the file was found damaged, or it
+        # or its -wal file was deleted (see _files). Set by the writer thread or the event
+        # loop, read by the writer before it touches the file.
+        self._refusal: tuple[type[StoreError], str] | None = None
+        self._files: FileWatch | None = None  # a file store's files, as opened
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -72,6 +75,7 @@ class SQLiteBackend:
             except BaseException:
                 await self._writer.aclose()
                 raise
+            self._files = FileWatch(self.path)
             for i in range(self._config.readers):
                 conn = self._connect(self.path)
                 conn.execute("PRAGMA query_only = ON")
@@ -167,8 +171,8 @@ class SQLiteBackend:
 
     def _commit(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
         """Batch function of the writer thread: one transaction for all ``requests``."""
-        if self._refusal is not None:  # found damaged: writing on top would spread the damage
-            return [StoreCorrupted(self._refusal) for _ in requests]
+        if self._refusal is not None:  # never write on top of damage, or where none can see
+            return [self._refused() for _ in requests]
         heads = self._heads
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -186,7 +190,6 @@ class SQLiteBackend:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            return outcomes
         except Exception as exc:
             if _is_damage(exc):  # every caller refused, none retried one by one
                 message = self._found_damage(exc)
@@ -197,6 +200,11 @@ class SQLiteBackend:
             # the driver cannot bind). Retry one by one so the failure stays with the append
             # that caused it.
             return [self._commit(conn, [request])[0] for request in requests]
+        if lost := self._lost():
+            # Committed, but where a crash loses it: each caller whose append was stored
+            # hears so (the others' own errors stand: they stored nothing).
+            return [o if isinstance(o, Exception) else StoreError(lost) for o in outcomes]
+        return outcomes
 
     def _apply(
         self, conn: sqlite3.Connection, requests: Sequence[AppendRequest], heads: _Heads
@@ -252,8 +260,30 @@ class SQLiteBackend:
         """Refuse every later append (from any thread), and return the message saying why."""
         message = _damaged(self._name, exc)
         if self._refusal is None:
-            self._refusal = message
+            self._refusal = (StoreCorrupted, message)
         return message
+
+    def _lost(self) -> str | None:
+        """After a commit: if the store's files were deleted or replaced behind it, refuse
+        every later append, and return what to tell the callers of this commit."""
+        if self._files is None or (lost := self._files.lost()) is None:
+            return None
+        if self._refusal is None:
+            self._refusal = (
+                StoreError,
+                f"appends are refused since durability was lost: {lost}. Close the store and "
+                "open it again",
+            )
+        return (
+            f"durability lost: {lost}. This append was committed there. Appends are refused "
+            "from now on: close the store and open it again, then retry this append with its "
+            "event_ids, if it had them, to learn whether it was stored"
+        )
+
+    def _refused(self) -> StoreError:
+        assert self._refusal is not None
+        cls, message = self._refusal
+        return cls(message)
 
     async def read_page(
         self,
@@ -351,7 +381,7 @@ class SQLiteBackend:
 
     def _rebuild(self, conn: sqlite3.Connection, force: bool) -> int:
         if self._refusal is not None:
-            raise StoreCorrupted(self._refusal)
+            raise self._refused()
         self._heads.forget()
         try:
             return sql.rebuild(conn, force)

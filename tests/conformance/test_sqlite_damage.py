@@ -1,4 +1,5 @@
-"""SQLite only: a damaged file is reported, never a raw driver error, and never written on.
+"""SQLite only: a damaged file is reported, never a raw driver error, and never written on;
+a store whose files were deleted or replaced behind it says so and stops appending.
 
 A store is written and closed, then real bytes of the file are overwritten: the b-tree header
 of a page of the events table, of the conversations table, of an index, the file's header,
@@ -10,19 +11,21 @@ every append without changing the file further.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 import eventstore
 import eventstore.sqlite
-from eventstore import StoreCorrupted
+from eventstore import StoreCorrupted, StoreError
 
-from .support import collect, llm_call, note
+from .support import all_events, collect, llm_call, note, said
 
 pytestmark = pytest.mark.anyio
 
@@ -288,3 +291,78 @@ async def test_verify_reports_damage_its_walk_meets(
         assert "database disk image is malformed" in report.problem
         with pytest.raises(StoreCorrupted):
             await store.append("c0", [note()])
+
+
+# -- durability: the files deleted or replaced behind an open store ---------------------------
+
+
+async def test_a_deleted_wal_file_is_found_at_the_next_commit_and_appends_are_refused(
+    sqlite_file: Path, sqlite_url: str
+) -> None:
+    async with eventstore.connect(sqlite_url) as store:
+        await store.append("c", [note(0)])
+        os.unlink(f"{sqlite_file}-wal")
+        ids = [uuid4()]
+        with pytest.raises(StoreError, match="durability lost") as lost:
+            await store.append("c", [note(1)], event_ids=ids)
+        message = str(lost.value)
+        assert f"{sqlite_file}-wal was deleted while the store was open" in message
+        assert "close the store and open it again" in message
+        for _ in range(2):
+            with pytest.raises(StoreError, match="appends are refused since durability was lost"):
+                await store.append("c", [note(2)])
+        results = await asyncio.gather(
+            *(store.append("d", [note(i)]) for i in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(r, StoreError) for r in results), results
+        assert [e.data.payload for e in await all_events(store)] == [0, 1]  # still readable
+    # Closing copied what the deleted file held into the database: the retry finds it.
+    async with eventstore.connect(sqlite_url) as store:
+        retried = await store.append("c", [note(1)], event_ids=ids)
+        assert retried.positions == (2,)
+        await store.append("c", [note(2)])
+        assert [e.data.payload for e in await all_events(store)] == [0, 1, 2]
+        assert (await store.verify()).ok
+
+
+async def test_a_replaced_database_file_is_found_at_the_next_commit(
+    sqlite_file: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    async with eventstore.connect(sqlite_url) as store:
+        await store.append("c", [note(0)])
+        copy = tmp_path / "copy.db"
+        shutil.copyfile(sqlite_file, copy)
+        os.replace(copy, sqlite_file)
+        with pytest.raises(StoreError, match="durability lost") as lost:
+            await store.append("c", [note(1)])
+        assert f"{sqlite_file} was replaced by another file" in str(lost.value)
+        with pytest.raises(StoreError, match="appends are refused"):
+            await store.append("c", [note(2)])
+
+
+async def test_the_file_checks_never_trip_in_normal_operation(
+    sqlite_file: Path, sqlite_url: str, raw_sqlite: Callable[[], sqlite3.Connection]
+) -> None:
+    """Checkpoints (automatic, and TRUNCATE from another connection), another store appending
+    to the same file and closing, and closing and reopening leave the files the store opened
+    in place: no append is refused. (Other processes: test_sqlite_processes.py.)"""
+    big = "x" * 4000  # a page an event: the -wal file passes SQLite's 1,000-page checkpoint
+    async with eventstore.connect(sqlite_url) as store:
+        wal = f"{sqlite_file}-wal"
+        for i in range(30):
+            await store.append("c", [said(f"{big}{i}") for _ in range(50)])
+        assert os.stat(wal).st_size < 1500 * 4096  # rewound by a checkpoint, not grown
+        conn = raw_sqlite()
+        conn.execute("INSERT INTO convlog_meta (key, value) VALUES ('other', 'x')")
+        assert conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        conn.close()
+        assert os.stat(wal).st_size == 0
+        await store.append("c", [note()])
+        async with eventstore.connect(sqlite_url) as other:
+            await other.append("o", [note()])
+        await store.append("c", [note()])
+        await asyncio.gather(*(store.append(f"g{i}", [note(i)]) for i in range(20)))
+    for _ in range(2):
+        async with eventstore.connect(sqlite_url) as store:
+            await store.append("c", [note()])
+            assert (await store.verify()).ok
