@@ -26,6 +26,7 @@ from .errors import ConversationNotFound as ConversationNotFound
 from .errors import DuplicateEventId as DuplicateEventId
 from .errors import IntegrityError as IntegrityError
 from .errors import StoreClosed as StoreClosed
+from .errors import StoreCorrupted as StoreCorrupted
 from .errors import StoreError as StoreError
 from .errors import WrongExpectedVersion as WrongExpectedVersion
 
@@ -44,6 +45,7 @@ __all__ = (
     "Page",
     "Store",
     "StoreClosed",
+    "StoreCorrupted",
     "StoreError",
     "UsageTotals",
     "VerifyReport",

@@ -380,8 +380,9 @@ class Store:
         return fold.state()
 
     async def verify(self, *, expect: str | None = None) -> VerifyReport:
-        """Check the whole store: every event decodes, versions are gapless, hash chains and
-        summaries match. Returns a report naming the first problem (``report.ok`` if none).
+        """Check the whole store: the engine finds its file sound, every event decodes,
+        versions are gapless, hash chains and summaries match. Returns a report naming the
+        first problem (``report.ok`` if none); a damaged file is reported, not raised.
 
         The report's ``digest`` covers the whole history up to its head position. Kept
         somewhere the store's owner cannot rewrite, it is an anchor: ``expect=`` a digest

@@ -1,4 +1,5 @@
-"""``verify``: recompute every conversation's hash chain and check its summary.
+"""``verify``: have the backend check its storage, then recompute every conversation's hash
+chain and check its summary.
 
 Events (ordered by conversation, then version) and summaries (ordered by conversation) are
 merged like two sorted files, a page of each at a time, so memory stays flat however large the
@@ -23,7 +24,7 @@ from ._fold import Fold, to_us
 from ._model import VerifyReport
 from ._planner import summary_ahead
 from .backend import Backend
-from .errors import IntegrityError
+from .errors import IntegrityError, StoreCorrupted
 
 __all__ = ("parse_digest", "verify")
 
@@ -59,19 +60,27 @@ def _format_digest(position: int, hash: bytes) -> str:
 
 
 async def verify(backend: Backend, expect: tuple[int, bytes] | None = None) -> VerifyReport:
-    """Decode every event, check versions are gapless from 1 and positions increase within each
-    conversation, recompute the hash chain, and compare each conversation's summary with the
-    fold of its events; then, given ``expect`` (a digest recorded earlier), check the history
-    it covers is unchanged. Reports the first problem found, and the digest of the history up
-    to the head it started from."""
+    """Run the engine's own check of its storage; then decode every event, check versions are
+    gapless from 1 and positions increase within each conversation, recompute the hash chain,
+    and compare each conversation's summary with the fold of its events; then, given
+    ``expect`` (a digest recorded earlier), check the history it covers is unchanged. Reports
+    the first problem found (a damaged file too, never raised), and the digest of the history
+    up to the head it started from."""
     counts = {"events": 0, "conversations": 0}
-    head = await backend.head_position()
+    head = 0
     digest = _GENESIS_DIGEST
     try:
+        if damage := await backend.check_storage():
+            return VerifyReport(events=0, conversations=0, problem=damage)
+        head = await backend.head_position()
         digest, anchored = await _digests(backend, head, None if expect is None else expect[0])
         await _verify(backend, head, counts)
         if expect is not None:
             _check_anchor(expect, head, anchored)
+    except StoreCorrupted as exc:  # damage the check did not see, or that came after it
+        return VerifyReport(
+            events=counts["events"], conversations=counts["conversations"], problem=str(exc)
+        )
     except _Problem as p:
         return VerifyReport(
             events=counts["events"],

@@ -153,6 +153,15 @@ class Backend(Protocol):
         describing it. Used by ``verify``."""
         ...
 
+    async def check_storage(self) -> str | None:
+        """The engine's own consistency check of what it stores (SQLite: ``PRAGMA
+        integrity_check``, every page of every table and index). ``None`` when it finds
+        nothing; else what is damaged, naming the store and quoting the engine. ``verify``
+        runs it first. Once damage is found, the backend refuses every later append with
+        :class:`~eventstore.errors.StoreCorrupted`. A backend with nothing to check (it keeps
+        no file of its own) returns ``None``."""
+        ...
+
     async def rebuild_summaries(self, force: bool) -> int:
         """Recompute every summary with the planner's :func:`~eventstore._planner.rebuild`, in
         one transaction, checked against the stored summaries unless ``force``. Returns the

@@ -7,6 +7,7 @@
         DuplicateEventId       an event id is already stored elsewhere; nothing written
         ConversationNotFound   the conversation has no events
         IntegrityError         verify() found a problem, or the database is not a convlog store
+          StoreCorrupted       the database file is damaged; appends to it are refused
         StoreClosed            the store was used after ``aclose()``
 
 Driver exceptions (``sqlite3.Error``) are translated at the backend boundary.
@@ -21,6 +22,7 @@ __all__ = (
     "DuplicateEventId",
     "IntegrityError",
     "StoreClosed",
+    "StoreCorrupted",
     "StoreError",
     "WrongExpectedVersion",
 )
@@ -65,6 +67,13 @@ class IntegrityError(StoreError):
         super().__init__(message)
         self.conversation_id = conversation_id
         self.version = version
+
+
+class StoreCorrupted(IntegrityError):
+    """The database file is damaged: the engine found a page it cannot read, or the file is
+    not a database at all. The message names the file, quotes what the engine said, and says
+    how to recover (restore a backup; for SQLite, ``sqlite3 FILE .recover``). Once a store has
+    seen this, it refuses every later append: writing on top of damage spreads it."""
 
 
 class StoreClosed(StoreError):

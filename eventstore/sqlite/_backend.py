@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import shlex
 import sqlite3
 import time
 import urllib.parse
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import anyio
 
@@ -28,8 +29,9 @@ from .. import _planner as planner
 from .._fold import Fold
 from .._model import AppendResult, ConversationSummary, Direction
 from ..backend import AppendRequest
-from ..errors import IntegrityError, StoreError
+from ..errors import IntegrityError, StoreCorrupted, StoreError
 from . import _sql as sql
+from ._files import FileWatch
 from ._url import SQLiteConfig
 from ._worker import Worker
 
@@ -55,6 +57,11 @@ class SQLiteBackend:
         self._closing = False
         self._heads = _Heads()  # touched by the writer thread only
         self.max_event_bytes = MAX_EVENT_BYTES
+        # Why every later append is refused, once one is: the file was found damaged, or it
+        # or its -wal file was deleted (see _files). Set by the writer thread or the event
+        # loop, read by the writer before it touches the file.
+        self._refusal: tuple[type[StoreError], str] | None = None
+        self._files: FileWatch | None = None  # a file store's files, as opened
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -76,6 +83,7 @@ class SQLiteBackend:
             except BaseException:
                 await self._writer.aclose()
                 raise
+            self._files = FileWatch(self.path)
             for i in range(self._config.readers):
                 conn = self._connect(self.path)
                 conn.execute("PRAGMA query_only = ON")
@@ -110,6 +118,8 @@ class SQLiteBackend:
                 )
             row = conn.execute("SELECT value FROM convlog_meta WHERE key = 'schema'").fetchone()
         except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise StoreCorrupted(_damaged(str(self.path), exc, "cannot open it")) from None
             raise StoreError(f"cannot open {self.path}: {exc}") from None
         _check_schema_version(self.path, row)
 
@@ -122,6 +132,11 @@ class SQLiteBackend:
         for reader in self._readers:
             if reader is not self._writer:
                 await reader.aclose()
+
+    @property
+    def _name(self) -> str:
+        """The store as messages name it."""
+        return self.path or "the in-memory store"
 
     def _connect(self, target: str) -> sqlite3.Connection:
         timeout = self._config.busy_timeout
@@ -146,6 +161,8 @@ class SQLiteBackend:
             limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH) - 4096
             self.max_event_bytes = min(self.max_event_bytes, limit)
         except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise StoreCorrupted(_damaged(self.path or target, exc, "cannot open it")) from None
             raise StoreError(f"cannot open {self.path or target}: {exc}") from None
         return conn
 
@@ -153,7 +170,9 @@ class SQLiteBackend:
         try:
             self._create_schema(conn)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open {self.path or 'the in-memory store'}: {exc}") from None
+            if _is_damage(exc):
+                raise StoreCorrupted(_damaged(self._name, exc, "cannot open it")) from None
+            raise StoreError(f"cannot open {self._name}: {exc}") from None
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -198,6 +217,8 @@ class SQLiteBackend:
 
     def _commit(self, conn: sqlite3.Connection, requests: Sequence[AppendRequest]) -> list[Any]:
         """Batch function of the writer thread: one transaction for all ``requests``."""
+        if self._refusal is not None:  # never write on top of damage, or where none can see
+            return [self._refused() for _ in requests]
         heads = self._heads
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -215,14 +236,21 @@ class SQLiteBackend:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            return outcomes
         except Exception as exc:
+            if _is_damage(exc):  # every caller refused, none retried one by one
+                message = self._found_damage(exc)
+                return [StoreCorrupted(message) for _ in requests]
             if len(requests) == 1:
                 return [_translate(exc)]
             # Something unexpected failed the shared transaction (the database, or a value
             # the driver cannot bind). Retry one by one so the failure stays with the append
             # that caused it.
             return [self._commit(conn, [request])[0] for request in requests]
+        if lost := self._lost():
+            # Committed, but where a crash loses it: each caller whose append was stored
+            # hears so (the others' own errors stand: they stored nothing).
+            return [o if isinstance(o, Exception) else StoreError(lost) for o in outcomes]
+        return outcomes
 
     def _apply(
         self, conn: sqlite3.Connection, requests: Sequence[AppendRequest], heads: _Heads
@@ -272,8 +300,41 @@ class SQLiteBackend:
         in_flight[i] += 1
         try:
             return await self._readers[i].call(fn, *args)
+        except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise StoreCorrupted(self._found_damage(exc)) from None
+            raise StoreError(f"cannot read {self._name}: {exc}") from None
         finally:
             in_flight[i] -= 1
+
+    def _found_damage(self, exc: sqlite3.Error | str) -> str:
+        """Refuse every later append (from any thread), and return the message saying why."""
+        message = _damaged(self._name, exc)
+        if self._refusal is None:
+            self._refusal = (StoreCorrupted, message)
+        return message
+
+    def _lost(self) -> str | None:
+        """After a commit: if the store's files were deleted or replaced behind it, refuse
+        every later append, and return what to tell the callers of this commit."""
+        if self._files is None or (lost := self._files.lost()) is None:
+            return None
+        if self._refusal is None:
+            self._refusal = (
+                StoreError,
+                f"appends are refused since durability was lost: {lost}. Close the store and "
+                "open it again",
+            )
+        return (
+            f"durability lost: {lost}. This append was committed there. Appends are refused "
+            "from now on: close the store and open it again, then retry this append with its "
+            "event_ids, if it had them, to learn whether it was stored"
+        )
+
+    def _refused(self) -> StoreError:
+        assert self._refusal is not None
+        cls, message = self._refusal
+        return cls(message)
 
     async def read_page(
         self,
@@ -381,6 +442,12 @@ class SQLiteBackend:
         )
         return page
 
+    async def check_storage(self) -> str | None:
+        problems: list[str] = await self._read(sql.check_integrity)
+        if not problems:
+            return None
+        return self._found_damage(f"PRAGMA integrity_check: {'; '.join(problems[:3])}")
+
     async def rebuild_summaries(self, force: bool) -> int:
         if self._writer is None:
             raise self._read_only_error()
@@ -388,8 +455,15 @@ class SQLiteBackend:
         return count
 
     def _rebuild(self, conn: sqlite3.Connection, force: bool) -> int:
+        if self._refusal is not None:
+            raise self._refused()
         self._heads.forget()
-        return sql.rebuild(conn, force)
+        try:
+            return sql.rebuild(conn, force)
+        except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise StoreCorrupted(self._found_damage(exc)) from None
+            raise _translate(exc) from None
 
 
 class _Heads:
@@ -479,6 +553,32 @@ def _check_schema_version(path: str | None, row: Any) -> None:
             f"database schema version {value} is newer than this convlog supports "
             f"({sql.SCHEMA_VERSION}); upgrade convlog"
         )
+
+
+def _is_damage(exc: BaseException) -> TypeGuard[sqlite3.Error]:
+    """SQLite found the file damaged (``SQLITE_CORRUPT``) or not a database at all
+    (``SQLITE_NOTADB``): unlike a busy lock, a full disk or an I/O error, retrying cannot
+    help, and writing on would spread the damage."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.Error)
+        and code is not None
+        and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    )
+
+
+def _damaged(
+    name: str, exc: sqlite3.Error | str, consequence: str = "appends to it are refused"
+) -> str:
+    """What :class:`StoreCorrupted` says: the file, SQLite's words, and what to do."""
+    what = "is damaged"
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_NOTADB:
+        what = "is not an SQLite database, or its header is damaged"
+    return (
+        f"{name} {what} (SQLite says: {exc}); {consequence}. Restore it from a "
+        "backup, or salvage what it still holds with "
+        f"`sqlite3 {shlex.quote(name)} .recover | sqlite3 recovered.db`"
+    )
 
 
 def _translate(exc: Exception) -> StoreError:

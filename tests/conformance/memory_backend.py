@@ -68,9 +68,10 @@ class MemoryBackend:
         return events_from_rows(shaped, [r[1] for r in rows])
 
     async def read_page(self, cid, lo, hi, direction, limit, types=None):  # type: ignore[no-untyped-def]
+        top = (1 << 63) - 1 if hi is None else hi  # hi=0 bounds too: to_version=0 is nothing
         rows = [
             r for r in self.rows
-            if r[1] == cid and lo <= r[2] <= (hi or r[2]) and (types is None or r[4] in types)
+            if r[1] == cid and lo <= r[2] <= top and (types is None or r[4] in types)
         ]  # fmt: skip
         return self._events((rows if direction == "asc" else rows[::-1])[:limit])
 
@@ -108,6 +109,9 @@ class MemoryBackend:
             key=lambda r: (r[1], r[2]),
         )[:limit]
         return list(zip(self._events(rows), [r[10] for r in rows], strict=True))
+
+    async def check_storage(self) -> None:
+        return None  # no file of its own to be damaged
 
     async def rebuild_summaries(self, force: bool) -> int:
         rows = sorted(self.rows, key=lambda r: (r[1], r[2]))
