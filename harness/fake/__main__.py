@@ -29,10 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # Ctrl-C is how it stops, and may come as soon as the URLs are read, mid-print.
     try:
-        print(f"OpenAI:    base_url={server.openai_base_url}", flush=True)
-        print(f"Anthropic: base_url={server.anthropic_base_url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
+            print(f"OpenAI:    base_url={server.openai_base_url}", flush=True)
+            print(f"Anthropic: base_url={server.anthropic_base_url}", flush=True)
             threading.Event().wait()
     finally:
         server.close()

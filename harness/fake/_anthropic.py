@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import msgspec
 
 from ._script import Reply, StatusError, Usage, pieces, text_of
-from ._wire import Call, Dialect, Frame, event
+from ._wire import Call, Dialect, Frame, event, stop_reason
 
 __all__ = ("ANTHROPIC",)
 
@@ -81,9 +81,7 @@ def _delta_usage(usage: Usage) -> dict[str, object]:
 
 
 def _stop_reason(reply: Reply) -> str:
-    if reply.stop_reason is not None:
-        return reply.stop_reason
-    return "tool_use" if reply.tool_calls else "end_turn"
+    return stop_reason(reply, tool_use="tool_use", end_turn="end_turn")
 
 
 def _signature(thinking: str) -> str:
@@ -92,8 +90,7 @@ def _signature(thinking: str) -> str:
 
 
 def _tool_id(reply: Reply, call: Call, index: int) -> str:
-    given = reply.tool_calls[index].id
-    return given if given is not None else f"toolu_{call.number}_{index}"
+    return call.tool_id(reply, index, prefix="toolu_")
 
 
 def _message(
@@ -204,7 +201,7 @@ def error(failure: StatusError, call: Call) -> dict[str, object]:
     return {
         "type": "error",
         "error": {"type": kind, "message": message},
-        "request_id": f"req_fake{call.number}",
+        "request_id": call.request_id,
     }
 
 

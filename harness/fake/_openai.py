@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ._script import Reply, StatusError, Usage, pieces, text_of
-from ._wire import Call, Dialect, Frame, comment, event
+from ._wire import Call, Dialect, Frame, comment, event, stop_reason
 
 __all__ = ("OPENAI",)
 
@@ -48,14 +48,11 @@ def _usage(usage: Usage) -> dict[str, object]:
 
 
 def _finish_reason(reply: Reply) -> str:
-    if reply.stop_reason is not None:
-        return reply.stop_reason
-    return "tool_calls" if reply.tool_calls else "stop"
+    return stop_reason(reply, tool_use="tool_calls", end_turn="stop")
 
 
 def _tool_id(reply: Reply, call: Call, index: int) -> str:
-    given = reply.tool_calls[index].id
-    return given if given is not None else f"call_{call.number}_{index}"
+    return call.tool_id(reply, index, prefix="call_")
 
 
 def _envelope(reply: Reply, call: Call, kind: str) -> dict[str, object]:

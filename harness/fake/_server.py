@@ -194,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _send_error(self, dialect: Dialect, failure: StatusError, call: Call) -> None:
-        headers = {dialect.request_id_header: f"req_fake{call.number}"}
+        headers = {dialect.request_id_header: call.request_id}
         if failure.retry_after is not None:
             seconds = float(failure.retry_after)  # an int from Python code is fine too
             headers["retry-after"] = str(int(seconds)) if seconds.is_integer() else str(seconds)
@@ -209,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.drop_after is not None:
             self._drop()
             return
-        headers = {dialect.request_id_header: f"req_fake{call.number}"}
+        headers = {dialect.request_id_header: call.request_id}
         self._send_json(200, dialect.complete(reply, call), headers)
 
     def _send_stream(self, dialect: Dialect, reply: Reply, call: Call) -> None:
@@ -219,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", "text/event-stream; charset=utf-8")
         self.send_header("cache-control", "no-cache")
         self.send_header("transfer-encoding", "chunked")
-        self.send_header(dialect.request_id_header, f"req_fake{call.number}")
+        self.send_header(dialect.request_id_header, call.request_id)
         self.end_headers()
         sent = 0
         for i, frame in enumerate(frames):

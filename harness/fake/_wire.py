@@ -17,7 +17,7 @@ import msgspec
 
 from ._script import Reply, StatusError
 
-__all__ = ("Call", "Dialect", "Frame", "comment", "event")
+__all__ = ("Call", "Dialect", "Frame", "comment", "event", "stop_reason")
 
 _encode = msgspec.json.Encoder().encode
 
@@ -36,12 +36,30 @@ class Call:
         """Whether the client asked for a stream (``"stream": true``)."""
         return self.body.get("stream") is True
 
+    @property
+    def request_id(self) -> str:
+        """The id the response is named by, in a header and in Anthropic's error body."""
+        return f"req_fake{self.number}"
+
+    def tool_id(self, reply: Reply, index: int, *, prefix: str) -> str:
+        """The id of ``reply``'s tool call ``index``: the scripted one, else ``prefix`` and
+        this request's number and the index, unique on the server."""
+        given = reply.tool_calls[index].id
+        return given if given is not None else f"{prefix}{self.number}_{index}"
+
     def model(self, reply: Reply) -> str:
         """The model to report: the reply's, else the request's, else ``fake-model``."""
         if reply.model is not None:
             return reply.model
         requested = self.body.get("model")
         return requested if isinstance(requested, str) and requested else "fake-model"
+
+
+def stop_reason(reply: Reply, *, tool_use: str, end_turn: str) -> str:
+    """The scripted stop reason, else the provider's word for a tool call or a finished turn."""
+    if reply.stop_reason is not None:
+        return reply.stop_reason
+    return tool_use if reply.tool_calls else end_turn
 
 
 class Frame(NamedTuple):
