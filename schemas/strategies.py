@@ -299,6 +299,7 @@ def error_bodies() -> st.SearchStrategy[ErrorEvent]:
         error_type=_optional(st.text()),
         status_code=_optional(st.integers(100, 599) | st.integers()),
         retryable=_optional(st.booleans()),
+        duration_ms=_optional(counts()),
     )
 
 
