@@ -28,7 +28,7 @@ from harness.pricing import (
     charge,
     price,
 )
-from harness.usage import usage_from_anthropic
+from harness.providers.anthropic import usage_from_anthropic
 from schemas import UsageRecord
 from schemas.types import MAX_SAFE_INT
 

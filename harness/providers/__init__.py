@@ -1,0 +1,44 @@
+"""Provider adapters: one module per provider, each mapping both ways at the edge.
+
+Every module turns what its SDK (or its HTTP API) hands a user into convlog's types, and a
+history back into that provider's request format, so ``replay`` feeds the next call:
+
+================================  =========================================================
+module                            provider, and its functions
+================================  =========================================================
+:mod:`.anthropic`                 Anthropic Messages, and Claude on Vertex AI:
+                                  ``usage_from_anthropic``, ``usage_from_vertex_anthropic``,
+                                  ``message_from_anthropic``, ``to_anthropic_request``,
+                                  ``messages_from_anthropic``, ``AnthropicStream``
+:mod:`.bedrock`                   Amazon Bedrock Converse: ``usage_from_bedrock_converse``,
+                                  ``message_from_bedrock_converse``,
+                                  ``to_bedrock_converse_request``,
+                                  ``messages_from_bedrock_converse``, ``BedrockStream``
+================================  =========================================================
+
+The shape is the same everywhere:
+
+- ``usage_from_<x>(obj, *, model=None, ...) -> UsageRecord``: ``obj`` is a whole response, a
+  streamed chunk or event that carries usage, the usage block alone, or their decoded JSON.
+  Counts come out *inclusive* (cache reads and writes inside ``prompt_tokens``, reasoning
+  inside ``completion_tokens``). A count that is not an integer >= 0 raises ``ValueError``
+  naming the field. ``model`` is the requested id, used when the provider echoes none.
+- ``message_from_<x>(response) -> Message``: the assistant turn, with text, tool calls and
+  reasoning as parts; provider blocks no part describes are kept whole as unknown parts and
+  sent back unchanged.
+- ``to_<x>_...(messages)``: the provider's request format (with the system prompt apart where
+  the provider keeps it apart); ``messages_from_<x>(...)`` reads that format back, so a
+  history survives ``messages_from(to(history))``. What a format cannot carry raises
+  ``ValueError`` naming the message and part; it is never dropped silently, except the
+  metadata listed in ``docs/providers.md``.
+- ``<X>Stream``: ``feed(chunk)`` per streamed chunk or event (SDK object or dict) returns
+  ``True`` at the first chunk with content (text, reasoning or a tool call), for TTFT; then
+  ``message()`` and ``usage()``.
+
+No SDK is imported here: the adapters read SDK objects and dicts alike.
+"""
+
+from . import anthropic as anthropic
+from . import bedrock as bedrock
+
+__all__ = ("anthropic", "bedrock")
