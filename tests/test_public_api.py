@@ -21,6 +21,8 @@ SUBMODULES = [
     "harness.providers",
     "harness.providers.anthropic",
     "harness.providers.bedrock",
+    "harness.providers.openai_chat",
+    "harness.providers.openai_responses",
     "schemas.compat",
     "schemas.json_schema",
     "schemas.strategies",

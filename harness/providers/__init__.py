@@ -6,6 +6,15 @@ history back into that provider's request format, so ``replay`` feeds the next c
 ================================  =========================================================
 module                            provider, and its functions
 ================================  =========================================================
+:mod:`.openai_chat`               OpenAI Chat Completions (and compatible servers):
+                                  ``usage_from_openai_chat``, ``message_from_openai_chat``,
+                                  ``to_openai_chat_messages``, ``messages_from_openai_chat``,
+                                  ``OpenAIChatStream``
+:mod:`.openai_responses`          OpenAI Responses: ``usage_from_openai_responses``,
+                                  ``message_from_openai_responses``,
+                                  ``to_openai_responses_input``,
+                                  ``messages_from_openai_responses``,
+                                  ``OpenAIResponsesStream``
 :mod:`.anthropic`                 Anthropic Messages, and Claude on Vertex AI:
                                   ``usage_from_anthropic``, ``usage_from_vertex_anthropic``,
                                   ``message_from_anthropic``, ``to_anthropic_request``,
@@ -29,8 +38,8 @@ The shape is the same everywhere:
 - ``to_<x>_...(messages)``: the provider's request format (with the system prompt apart where
   the provider keeps it apart); ``messages_from_<x>(...)`` reads that format back, so a
   history survives ``messages_from(to(history))``. What a format cannot carry raises
-  ``ValueError`` naming the message and part; it is never dropped silently, except the
-  metadata listed in ``docs/providers.md``.
+  ``ValueError`` naming the message and part; nothing is dropped silently but what
+  ``docs/providers.md`` lists as not carried.
 - ``<X>Stream``: ``feed(chunk)`` per streamed chunk or event (SDK object or dict) returns
   ``True`` at the first chunk with content (text, reasoning or a tool call), for TTFT; then
   ``message()`` and ``usage()``.
@@ -40,5 +49,12 @@ No SDK is imported here: the adapters read SDK objects and dicts alike.
 
 from . import anthropic as anthropic
 from . import bedrock as bedrock
+from . import openai_chat as openai_chat
+from . import openai_responses as openai_responses
 
-__all__ = ("anthropic", "bedrock")
+__all__ = (
+    "anthropic",
+    "bedrock",
+    "openai_chat",
+    "openai_responses",
+)

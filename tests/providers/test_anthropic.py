@@ -5,29 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-anthropic = pytest.importorskip("anthropic")
-from anthropic.types import (  # noqa: E402
+from anthropic.types import (
     Message as SDKMessage,
 )
-from anthropic.types import (  # noqa: E402
+from anthropic.types import (
     MessageDeltaUsage,
     MessageParam,
     RawMessageStreamEvent,
     TextBlockParam,
 )
-from pydantic import TypeAdapter  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
-from harness.providers.anthropic import (  # noqa: E402
+from harness.providers.anthropic import (
     AnthropicStream,
     message_from_anthropic,
     messages_from_anthropic,
     to_anthropic_request,
     usage_from_anthropic,
 )
-from schemas import (  # noqa: E402
+from schemas import (
     ImagePart,
     Message,
     ReasoningPart,
@@ -38,8 +36,8 @@ from schemas import (  # noqa: E402
     UsageRecord,
 )
 
-from . import strategies as ps  # noqa: E402
-from .support import Clock, events, fixture, stored  # noqa: E402
+from . import strategies as ps
+from .support import Clock, events, fixture, stored
 
 EVENTS = TypeAdapter(RawMessageStreamEvent)
 REQUEST = TypeAdapter(list[MessageParam])
