@@ -21,6 +21,7 @@ SUBMODULES = [
     "harness.providers",
     "harness.providers.anthropic",
     "harness.providers.bedrock",
+    "harness.providers.gemini",
     "harness.providers.openai_chat",
     "harness.providers.openai_responses",
     "schemas.compat",

@@ -19,6 +19,10 @@ module                            provider, and its functions
                                   ``usage_from_anthropic``, ``usage_from_vertex_anthropic``,
                                   ``message_from_anthropic``, ``to_anthropic_request``,
                                   ``messages_from_anthropic``, ``AnthropicStream``
+:mod:`.gemini`                    Gemini ``generateContent`` (Gemini API, Vertex AI):
+                                  ``usage_from_gemini``, ``message_from_gemini``,
+                                  ``to_gemini_request``, ``messages_from_gemini``,
+                                  ``GeminiStream``
 :mod:`.bedrock`                   Amazon Bedrock Converse: ``usage_from_bedrock_converse``,
                                   ``message_from_bedrock_converse``,
                                   ``to_bedrock_converse_request``,
@@ -49,12 +53,14 @@ No SDK is imported here: the adapters read SDK objects and dicts alike.
 
 from . import anthropic as anthropic
 from . import bedrock as bedrock
+from . import gemini as gemini
 from . import openai_chat as openai_chat
 from . import openai_responses as openai_responses
 
 __all__ = (
     "anthropic",
     "bedrock",
+    "gemini",
     "openai_chat",
     "openai_responses",
 )
