@@ -27,6 +27,12 @@ module                            provider, and its functions
                                   ``message_from_bedrock_converse``,
                                   ``to_bedrock_converse_request``,
                                   ``messages_from_bedrock_converse``, ``BedrockStream``
+:mod:`.openrouter`                OpenRouter (reported cost): ``usage_from_openrouter``,
+                                  ``message_from_openrouter``, ``to_openrouter_messages``,
+                                  ``messages_from_openrouter``, ``OpenRouterStream``
+:mod:`.litellm`                   LiteLLM ``ModelResponse``: ``usage_from_litellm``,
+                                  ``message_from_litellm``, ``to_litellm_messages``,
+                                  ``messages_from_litellm``, ``LiteLLMStream``
 ================================  =========================================================
 
 The shape is the same everywhere:
@@ -54,13 +60,17 @@ No SDK is imported here: the adapters read SDK objects and dicts alike.
 from . import anthropic as anthropic
 from . import bedrock as bedrock
 from . import gemini as gemini
+from . import litellm as litellm
 from . import openai_chat as openai_chat
 from . import openai_responses as openai_responses
+from . import openrouter as openrouter
 
 __all__ = (
     "anthropic",
     "bedrock",
     "gemini",
+    "litellm",
     "openai_chat",
     "openai_responses",
+    "openrouter",
 )
