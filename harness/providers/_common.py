@@ -22,6 +22,7 @@ from schemas import (
     ImagePart,
     Message,
     Part,
+    ReasoningPart,
     TextPart,
     ToolCallPart,
     ToolResultPart,
@@ -284,6 +285,54 @@ def streamed_arguments(text: str) -> str:
         return text
 
 
+# --- reasoning ------------------------------------------------------------------------------
+
+
+def redacted_data(part: ReasoningPart, where: str, block: str) -> str | None:
+    """The data of a reasoning part sent as a provider's redacted block (``encrypted`` alone),
+    or ``None`` for one sent as text (with its signature).
+
+    :raises ValueError: naming ``where`` for a part with both, which no such block holds.
+    """
+    if part.encrypted is None:
+        return None
+    if part.text or part.signature is not None:
+        raise ValueError(
+            f"{where}: reasoning with both encrypted data and text or a signature has no "
+            f"{block} (the redacted form holds the data alone)"
+        )
+    return part.encrypted
+
+
+def reasoning_from_thinking(block: Mapping[str, Any], where: str) -> ReasoningPart | None:
+    """An Anthropic ``thinking`` or ``redacted_thinking`` block (LiteLLM forwards the same
+    blocks as ``thinking_blocks``) as a reasoning part; ``None`` for another block."""
+    kind = block.get("type")
+    if kind == "thinking":
+        return ReasoningPart(
+            text=get_str(block, "thinking", f"{where}.") or "",
+            signature=get_str(block, "signature", f"{where}."),
+        )
+    if kind == "redacted_thinking":
+        return ReasoningPart(encrypted=get_str(block, "data", f"{where}.") or "")
+    return None
+
+
+def thinking_from_reasoning(part: ReasoningPart, where: str) -> JSONObject:
+    """A reasoning part as an Anthropic ``thinking`` (text and signature) or
+    ``redacted_thinking`` (encrypted data) block.
+
+    :raises ValueError: naming ``where`` for a part with both encrypted data and text.
+    """
+    data = redacted_data(part, where, "Anthropic thinking block")
+    if data is not None:
+        return {"type": "redacted_thinking", "data": data}
+    thinking: JSONObject = {"type": "thinking", "thinking": part.text}
+    if part.signature is not None:
+        thinking["signature"] = part.signature
+    return thinking
+
+
 # --- unknown parts --------------------------------------------------------------------------
 
 #: The ``type`` tags of the parts ``schemas`` knows; an unknown part must not claim one.
@@ -329,21 +378,23 @@ def split_usage(
     return data, None
 
 
-def keyed_unknown(block: Mapping[str, Any], kind: str) -> UnknownPart:
+def keyed_unknown(block: Mapping[str, Any], provider: str, kind: str) -> UnknownPart:
     """A provider block keyed by its kind (Bedrock ``{"document": ...}``, Gemini
-    ``{"executableCode": ...}``) kept whole as an :class:`UnknownPart` tagged ``kind``."""
-    return UnknownPart({"type": kind, **block})
+    ``{"executableCode": ...}``) kept whole as an :class:`UnknownPart` tagged
+    ``<provider>.<kind>``: such blocks have no ``type`` of their own, and the provider's name
+    keeps the tag clear of the part types ``schemas`` knows and of other providers' blocks."""
+    return UnknownPart({"type": f"{provider}.{kind}", **block})
 
 
-def keyed_block(part: UnknownPart, where: str) -> JSONObject:
+def keyed_block(part: UnknownPart, provider: str, where: str) -> JSONObject:
     """The block :func:`keyed_unknown` kept, given back exactly.
 
-    :raises ValueError: naming ``where`` if the part came from a provider of another shape.
+    :raises ValueError: naming ``where`` if the part came from another provider.
     """
-    kind = part.type
-    if not kind or kind not in part.data:
+    prefix, _, kind = part.type.partition(".")
+    if prefix != provider or not kind or kind not in part.data:
         raise ValueError(
-            f"{where}: part of type {kind!r} did not come from this provider and cannot be sent"
+            f"{where}: part of type {part.type!r} did not come from {provider} and cannot be sent"
         )
     return {k: v for k, v in part.data.items() if k != "type"}
 

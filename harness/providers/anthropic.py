@@ -52,8 +52,10 @@ from ._common import (
     message,
     model_of,
     parts_of,
+    reasoning_from_thinking,
     split_usage,
     streamed_arguments,
+    thinking_from_reasoning,
     tool_result,
 )
 
@@ -187,12 +189,9 @@ def _read_block(raw: object, where: str) -> AnyPart:
             _read_blocks(block.get("content"), f"{at}content"),
             is_error=block.get("is_error") is True,
         )
-    if kind == "thinking":
-        return ReasoningPart(
-            text=get_str(block, "thinking", at) or "", signature=get_str(block, "signature", at)
-        )
-    if kind == "redacted_thinking":
-        return ReasoningPart(encrypted=get_str(block, "data", at) or "")
+    reasoning = reasoning_from_thinking(block, where)
+    if reasoning is not None:
+        return reasoning
     return foreign(block, where)
 
 
@@ -341,17 +340,7 @@ def _write_block(part: AnyPart, where: str) -> Any:
     if isinstance(part, ToolResultPart):
         return _write_result(part.tool_call_id, part.content, part.is_error, where)
     if isinstance(part, ReasoningPart):
-        if part.encrypted is None:
-            thinking: JSONObject = {"type": "thinking", "thinking": part.text}
-            if part.signature is not None:
-                thinking["signature"] = part.signature
-            return thinking
-        if part.text or part.signature is not None:
-            raise ValueError(
-                f"{where}: reasoning with both encrypted data and text or a signature has no "
-                "Anthropic block (redacted_thinking holds data alone)"
-            )
-        return {"type": "redacted_thinking", "data": part.encrypted}
+        return thinking_from_reasoning(part, where)
     if isinstance(part, UnknownPart):
         return part.data
     raise cannot_carry(part, where)

@@ -51,6 +51,7 @@ from ._common import (
     message,
     model_of,
     parts_of,
+    redacted_data,
     split_usage,
     streamed_arguments,
     tool_result,
@@ -182,7 +183,7 @@ def _read_block(block: JSONObject, where: str) -> AnyPart:
         raise ValueError(
             f"{where}: a content block must have exactly one member, got {sorted(block)}"
         )
-    return keyed_unknown(block, kind)
+    return keyed_unknown(block, "bedrock", kind)
 
 
 def _read_image(image: JSONObject, where: str) -> AnyPart:
@@ -198,7 +199,7 @@ def _read_image(image: JSONObject, where: str) -> AnyPart:
         return ImagePart(
             url=get_str(location, "uri", f"{where}.source.s3Location."), media_type=media_type
         )
-    return keyed_unknown({"image": image}, "image")
+    return keyed_unknown({"image": image}, "bedrock", "image")
 
 
 def _read_result(result: JSONObject, where: str) -> ToolResultPart:
@@ -326,19 +327,15 @@ class _Writer:
         if isinstance(part, ToolResultPart):
             return self.result(part.tool_call_id, part.content, part.is_error, where)
         if isinstance(part, ReasoningPart):
-            if part.encrypted is None:
-                text: JSONObject = {"text": part.text}
-                if part.signature is not None:
-                    text["signature"] = part.signature
-                return {"reasoningContent": {"reasoningText": text}}
-            if part.text or part.signature is not None:
-                raise ValueError(
-                    f"{where}: reasoning with both encrypted data and text or a signature has "
-                    "no Bedrock block (redactedContent holds data alone)"
-                )
-            return {"reasoningContent": {"redactedContent": self.data(part.encrypted, where)}}
+            redacted = redacted_data(part, where, "Bedrock reasoningContent")
+            if redacted is not None:
+                return {"reasoningContent": {"redactedContent": self.data(redacted, where)}}
+            text: JSONObject = {"text": part.text}
+            if part.signature is not None:
+                text["signature"] = part.signature
+            return {"reasoningContent": {"reasoningText": text}}
         if isinstance(part, UnknownPart):
-            return keyed_block(part, where)
+            return keyed_block(part, "bedrock", where)
         raise cannot_carry(part, where, "Bedrock's content")
 
     def image(self, part: ImagePart, where: str) -> JSONObject:

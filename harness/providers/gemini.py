@@ -170,7 +170,7 @@ def _read_part(part: JSONObject, where: str) -> AnyPart:
                 return ImagePart(data=value, media_type=mime)
             return ImagePart(url=value, media_type=mime)
     kind = next((k for k in part if k not in _PART_METADATA), "")
-    return keyed_unknown(part, kind)
+    return keyed_unknown(part, "gemini", kind)
 
 
 def messages_from_gemini(request: Mapping[str, Any] | Sequence[object]) -> list[Message]:
@@ -381,7 +381,7 @@ def _write_part(part: AnyPart, names: dict[str, str], where: str) -> JSONObject:
             call["id"] = part.id
         return {"functionCall": call}
     if isinstance(part, UnknownPart):
-        return keyed_block(part, where)
+        return keyed_block(part, "gemini", where)
     raise cannot_carry(part, where, "Gemini's parts")
 
 

@@ -35,6 +35,8 @@ from ._common import (
     get_list,
     get_object,
     get_str,
+    reasoning_from_thinking,
+    thinking_from_reasoning,
 )
 
 __all__ = (
@@ -55,14 +57,7 @@ def _read_reasoning(data: JSONObject, where: str) -> list[AnyPart]:
     for i, raw in enumerate(blocks):
         at = f"{where}.thinking_blocks[{i}]"
         block = as_object(raw, at)
-        kind = block.get("type")
-        if kind == "thinking":
-            text = get_str(block, "thinking", f"{at}.") or ""
-            parts.append(ReasoningPart(text=text, signature=get_str(block, "signature", f"{at}.")))
-        elif kind == "redacted_thinking":
-            parts.append(ReasoningPart(encrypted=get_str(block, "data", f"{at}.") or ""))
-        else:
-            parts.append(foreign(block, at))
+        parts.append(reasoning_from_thinking(block, at) or foreign(block, at))
     return parts
 
 
@@ -71,18 +66,7 @@ def _write_reasoning(parts: list[AnyPart], out: JSONObject, where: str) -> None:
     for part in parts:
         if not isinstance(part, ReasoningPart):
             raise cannot_carry(part, where, "thinking_blocks")
-        if part.encrypted is None:
-            block: JSONObject = {"type": "thinking", "thinking": part.text}
-            if part.signature is not None:
-                block["signature"] = part.signature
-            blocks.append(block)
-        elif part.text or part.signature is not None:
-            raise ValueError(
-                f"{where}: reasoning with both encrypted data and text or a signature has no "
-                "thinking block (redacted_thinking holds data alone)"
-            )
-        else:
-            blocks.append({"type": "redacted_thinking", "data": part.encrypted})
+        blocks.append(thinking_from_reasoning(part, where))
     if blocks:
         out["thinking_blocks"] = blocks
 

@@ -67,12 +67,12 @@ def unknown(exclude: frozenset[str] = frozenset()) -> st.SearchStrategy[UnknownP
     return unknown_parts().filter(lambda p: p.type not in exclude)
 
 
-def keyed_unknown(reserved: frozenset[str]) -> st.SearchStrategy[UnknownPart]:
-    """Unknown parts as Bedrock and Gemini keep them: ``{"type": k, k: value}``."""
+def keyed_unknown(provider: str, reserved: frozenset[str]) -> st.SearchStrategy[UnknownPart]:
+    """Unknown parts as Bedrock and Gemini keep them: ``{"type": "<provider>.k", k: value}``."""
     kinds = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10)
     kinds = kinds.filter(lambda k: k not in reserved)
     return st.builds(
-        lambda k, v: UnknownPart({"type": k, k: v}),
+        lambda k, v: UnknownPart({"type": f"{provider}.{k}", k: v}),
         kinds,
         st.dictionaries(st.text(max_size=5), json_values(max_leaves=3), max_size=2),
     )

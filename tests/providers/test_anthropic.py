@@ -72,8 +72,9 @@ EXPECTED_MESSAGE = Message(
 
 
 def both(data: dict[str, Any]) -> list[Any]:
-    """The JSON and the SDK's object built from it, as a user holds one or the other."""
-    return [data, SDKMessage.model_validate(data)]
+    """The JSON, and the SDK's object built from it: validated, and constructed without
+    validation as the SDK builds a response it parses."""
+    return [data, SDKMessage.model_validate(data), SDKMessage.construct(**data)]
 
 
 def sdk_events(*, keep_pings: bool = False) -> list[Any]:

@@ -142,8 +142,8 @@ def test_blocks_no_part_describes_are_kept_by_their_key() -> None:
         {"messages": [{"role": "user", "content": [cache_point, document]}]}
     )
     assert history[0].content == [
-        UnknownPart({"type": "cachePoint", "cachePoint": {"type": "default"}}),
-        UnknownPart({"type": "document", **document}),
+        UnknownPart({"type": "bedrock.cachePoint", "cachePoint": {"type": "default"}}),
+        UnknownPart({"type": "bedrock.document", **document}),
     ]
     assert to_bedrock_converse_request(history)["messages"][0]["content"] == [cache_point, document]
 
@@ -155,7 +155,7 @@ def test_blocks_no_part_describes_are_kept_by_their_key() -> None:
         (ImagePart(data="AAAA", media_type="image/bmp"), "png, jpeg, gif or webp"),
         (ImagePart(data="not base64!", media_type="image/png"), "not valid base64"),
         (ToolCallPart(id="1", name="f", arguments="1"), "not a JSON object"),
-        (UnknownPart({"type": "input_audio", "data": "x"}), "did not come from this provider"),
+        (UnknownPart({"type": "input_audio", "data": "x"}), "did not come from bedrock"),
     ],
 )
 def test_what_bedrock_cannot_carry_is_refused_with_its_place(part: Any, error: str) -> None:
@@ -178,7 +178,7 @@ _part = st.one_of(
     ps.tool_calls(ps.json_object_text()),
     ps.tool_results(_result_content),
     ps.reasoning_signed(),
-    ps.keyed_unknown(_RESERVED),
+    ps.keyed_unknown("bedrock", _RESERVED),
 )
 _content = st.lists(_part, max_size=4)
 _turn = ps.message("user", _content) | ps.message("assistant", _content)

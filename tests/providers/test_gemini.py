@@ -132,7 +132,7 @@ def test_a_tool_result_finds_its_function_name_by_the_call_id() -> None:
         ),
         (
             Message(role="user", content=[UnknownPart({"type": "input_audio", "x": 1})]),
-            "did not come from this provider",
+            "did not come from gemini",
         ),
         (
             Message(role="user", content=[ToolCallPart(id="1", name="f", arguments="[]")]),
@@ -148,7 +148,7 @@ def test_what_gemini_cannot_carry_is_refused_with_its_place(message: Message, er
 def test_parts_no_part_describes_are_kept_by_their_key() -> None:
     code = {"executableCode": {"language": "PYTHON", "code": "print(1)"}}
     reply = message_from_gemini({"parts": [code]})
-    assert reply.content == [UnknownPart({"type": "executableCode", **code})]
+    assert reply.content == [UnknownPart({"type": "gemini.executableCode", **code})]
     assert to_gemini_request([reply])["contents"][0]["parts"] == [code]
 
 
@@ -164,7 +164,7 @@ _file_images = ps.url_images(
     ),
     media_type=ps.media_types,
 )
-_said = ps.text_parts() | ps.inline_images() | _file_images | ps.keyed_unknown(_RESERVED)
+_said = ps.text_parts() | ps.inline_images() | _file_images | ps.keyed_unknown("gemini", _RESERVED)
 _thought = st.builds(ReasoningPart, text=ps.text, signature=st.none() | ps.text)
 _call = ps.tool_calls(ps.json_object_text()) | st.builds(
     ToolCallPart, id=st.just(""), name=ps.ids, arguments=ps.json_object_text()

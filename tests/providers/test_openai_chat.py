@@ -58,7 +58,10 @@ EXPECTED_MESSAGE = Message(
 )
 
 
-@pytest.mark.parametrize("response", [COMPLETION, ChatCompletion.model_validate(COMPLETION)])
+@pytest.mark.parametrize(
+    "response",
+    [COMPLETION, ChatCompletion.model_validate(COMPLETION), ChatCompletion.construct(**COMPLETION)],
+)
 def test_a_completion_gives_usage_and_the_message(response: Any) -> None:
     assert usage_from_openai_chat(response) == EXPECTED_USAGE
     assert message_from_openai_chat(response) == EXPECTED_MESSAGE

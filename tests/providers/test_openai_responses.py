@@ -66,7 +66,9 @@ EXPECTED_MESSAGE = Message(
 )
 
 
-@pytest.mark.parametrize("response", [RESPONSE, Response.model_validate(RESPONSE)])
+@pytest.mark.parametrize(
+    "response", [RESPONSE, Response.model_validate(RESPONSE), Response.construct(**RESPONSE)]
+)
 def test_a_response_gives_usage_and_one_message_of_its_items(response: Any) -> None:
     assert usage_from_openai_responses(response) == EXPECTED_USAGE
     assert message_from_openai_responses(response) == EXPECTED_MESSAGE
