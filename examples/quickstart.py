@@ -17,7 +17,7 @@ import msgspec
 
 import eventstore
 from harness.pricing import PriceTable, apply_price
-from harness.usage import usage_from_anthropic
+from harness.providers.anthropic import usage_from_anthropic
 from schemas import ConversationCreated, Message, Messages, TextPart, UsageRecord
 
 # Per-token USD rates as LiteLLM publishes them (model_prices_and_context_window.json).

@@ -29,7 +29,7 @@ from harness.pricing import (
     price,
     service_tier_of,
 )
-from harness.usage import usage_from_anthropic
+from harness.providers.anthropic import usage_from_anthropic
 from schemas import UsageRecord
 from schemas.types import MAX_SAFE_INT
 

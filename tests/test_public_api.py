@@ -19,6 +19,14 @@ PACKAGES = ["schemas", "eventstore", "harness"]
 # Public modules below the packages, each with its own __all__.
 SUBMODULES = [
     "harness.fake",
+    "harness.providers",
+    "harness.providers.anthropic",
+    "harness.providers.bedrock",
+    "harness.providers.gemini",
+    "harness.providers.litellm",
+    "harness.providers.openai_chat",
+    "harness.providers.openai_responses",
+    "harness.providers.openrouter",
     "schemas.compat",
     "schemas.json_schema",
     "schemas.strategies",

@@ -12,14 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.pricing import PriceTable, price
-from harness.usage import (
-    usage_from_anthropic,
-    usage_from_bedrock_converse,
-    usage_from_vertex_anthropic,
-)
+from harness.providers.anthropic import usage_from_anthropic, usage_from_vertex_anthropic
+from harness.providers.bedrock import usage_from_bedrock_converse
 from schemas import UsageRecord
 
-FIXTURE = Path(__file__).parent / "fixtures" / "litellm_prices_subset.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "litellm_prices_subset.json"
 TABLE = PriceTable.from_litellm_json(FIXTURE.read_bytes())
 
 
@@ -128,9 +125,12 @@ def test_bedrock_writes_from_details_alone() -> None:
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ({"output_tokens": 1}, "usage.input_tokens is missing"),
-        ({"input_tokens": 1}, "usage.output_tokens is missing"),
+        ({"cache_read_input_tokens": 1}, "usage has neither input_tokens nor output_tokens"),
         ({"input_tokens": -1, "output_tokens": 1}, r"usage.input_tokens must be an integer >= 0"),
+        (
+            {"input_tokens": 2**53, "output_tokens": 1},
+            r"usage.input_tokens must be .*below 2\*\*53",
+        ),
         ({"input_tokens": 1.0, "output_tokens": 1}, "usage.input_tokens must be an integer"),
         ({"input_tokens": True, "output_tokens": 1}, "usage.input_tokens must be an integer"),
         (
@@ -148,10 +148,28 @@ def test_anthropic_bad_counts_name_the_field(block: dict[str, Any], message: str
         usage_from_anthropic(block, model="m")
 
 
+def test_a_count_the_block_does_not_carry_stays_absent() -> None:
+    """A streaming ``message_delta`` usage may carry output counts alone: the prompt is then
+    unknown (absent), not an error and not 0."""
+    record = usage_from_anthropic({"output_tokens": 7}, model="m")
+    assert (record.prompt_tokens, record.completion_tokens) == (None, 7)
+    assert usage_from_anthropic({"input_tokens": 5}, model="m").completion_tokens is None
+    bedrock = usage_from_bedrock_converse({"outputTokens": 1}, model="m")
+    assert (bedrock.prompt_tokens, bedrock.completion_tokens) == (None, 1)
+
+
+def test_a_sum_too_large_for_a_usage_record_is_refused() -> None:
+    big = 2**53 - 1
+    with pytest.raises(ValueError, match="usage adds up to"):
+        usage_from_anthropic(
+            {"input_tokens": big, "cache_read_input_tokens": 1, "output_tokens": 0}, model="m"
+        )
+
+
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ({"outputTokens": 1}, "usage.inputTokens is missing"),
+        ({"totalTokens": 1}, "usage has neither inputTokens nor outputTokens"),
         ({"inputTokens": 1, "outputTokens": 1, "cacheDetails": "x"}, "cacheDetails must be a list"),
         (
             {"inputTokens": 1, "outputTokens": 1, "cacheDetails": [{"ttl": "1h"}]},
