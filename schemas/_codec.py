@@ -135,11 +135,43 @@ def check_new(body: Body, path: str = "$") -> None:
     ``append_raw``, to the bodies it decodes. ``path`` is the body's path in the caller's
     terms.
 
-    :raises SchemaError: naming the part (``$.messages[0].content[1]``).
+    Also usage whose parts exceed their whole: cache reads or writes (or both together) past
+    ``prompt_tokens``, 1-hour writes past the writes, reasoning past ``completion_tokens``.
+    The counts are inclusive, so such a record is impossible; old records holding one still
+    read, and pricing calls them ``unpriced:invalid_usage``.
+
+    :raises SchemaError: naming the part (``$.messages[0].content[1]``) or the count
+        (``$.usage.prompt_cached_tokens``).
     """
     if type(body) is Messages:
         for i, message in enumerate(body.messages):
             _check_new_parts(message.content, f"{path}.messages[{i}].content")
+        if body.usage is not None:
+            _check_new_usage(body.usage, f"{path}.usage")
+
+
+def _check_new_usage(usage: UsageRecord, path: str) -> None:
+    prompt, completion = usage.prompt_tokens, usage.completion_tokens
+    read, written = usage.prompt_cached_tokens, usage.prompt_cache_creation_tokens
+    for name, part, whole, of in (
+        ("prompt_cached_tokens", read, prompt, "prompt_tokens"),
+        ("prompt_cache_creation_tokens", written, prompt, "prompt_tokens"),
+        ("prompt_cache_creation_1h_tokens", usage.prompt_cache_creation_1h_tokens, written,
+         "prompt_cache_creation_tokens"),
+        ("completion_reasoning_tokens", usage.completion_reasoning_tokens, completion,
+         "completion_tokens"),
+    ):  # fmt: skip
+        if part is not None and whole is not None and part > whole:
+            raise SchemaError(
+                f"{path}.{name}",
+                f"{part} is more than {of} ({whole}), which counts it (counts are inclusive)",
+            )
+    if read is not None and written is not None and prompt is not None and read + written > prompt:
+        raise SchemaError(
+            f"{path}.prompt_cache_creation_tokens",
+            f"cache reads ({read}) and writes ({written}) add up to more than prompt_tokens "
+            f"({prompt}), which counts both",
+        )
 
 
 def _check_new_parts(content: Any, path: str) -> None:

@@ -143,7 +143,9 @@ def costs() -> st.SearchStrategy[float]:
 @functools.cache
 def usage_records() -> st.SearchStrategy[UsageRecord]:
     """Every optional field independently absent or present; ``cost_usd`` absent (unpriced),
-    ``0.0`` (free) or positive."""
+    ``0.0`` (free) or positive. Parts never exceed their whole where both are present (cache
+    reads and writes within ``prompt_tokens``, reasoning within ``completion_tokens``): what
+    ``encode`` accepts."""
     text = st.text(max_size=40)
     return st.builds(
         UsageRecord,
@@ -161,6 +163,27 @@ def usage_records() -> st.SearchStrategy[UsageRecord]:
         ttft_ms=_optional(counts()),
         duration_ms=_optional(counts()),
         server_duration_ms=_optional(counts()),
+    ).map(_inclusive)
+
+
+def _inclusive(usage: UsageRecord) -> UsageRecord:
+    """``usage`` with each part cut to its whole, where both are present."""
+    prompt, completion = usage.prompt_tokens, usage.completion_tokens
+    read, written = usage.prompt_cached_tokens, usage.prompt_cache_creation_tokens
+    hour, reasoning = usage.prompt_cache_creation_1h_tokens, usage.completion_reasoning_tokens
+    if prompt is not None:
+        read = None if read is None else min(read, prompt)
+        written = None if written is None else min(written, prompt - (read or 0))
+    if written is not None and hour is not None:
+        hour = min(hour, written)
+    if completion is not None and reasoning is not None:
+        reasoning = min(reasoning, completion)
+    return msgspec.structs.replace(
+        usage,
+        prompt_cached_tokens=read,
+        prompt_cache_creation_tokens=written,
+        prompt_cache_creation_1h_tokens=hour,
+        completion_reasoning_tokens=reasoning,
     )
 
 
@@ -397,7 +420,11 @@ def _exo_usage() -> st.SearchStrategy[tuple[dict[str, Any], UsageRecord]]:
             shape = draw(st.sampled_from(["absent", "null", "value"]))
             if shape != "absent":
                 doc[name] = None if shape == "null" else draw(strategy)
-        record = UsageRecord(**{k: v for k, v in doc.items() if v is not None})
+        # A writer's counts are inclusive: a part within its whole (what encode accepts).
+        record = _inclusive(UsageRecord(**{k: v for k, v in doc.items() if v is not None}))
+        for name, value in doc.items():
+            if value is not None:
+                doc[name] = getattr(record, name)
         return doc, record
 
     return draw_exo()

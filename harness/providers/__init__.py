@@ -64,8 +64,14 @@ from . import litellm as litellm
 from . import openai_chat as openai_chat
 from . import openai_responses as openai_responses
 from . import openrouter as openrouter
+from ._registry import ADAPTERS as ADAPTERS
+from ._registry import Adapter as Adapter
+from ._registry import adapter as adapter
 
 __all__ = (
+    "ADAPTERS",
+    "Adapter",
+    "adapter",
     "anthropic",
     "bedrock",
     "gemini",

@@ -43,8 +43,8 @@ bodies = st.one_of(
     st.sampled_from(["hi", "how?", "ok"]).map(said),
     st.builds(
         llm_call,
-        prompt=st.integers(0, 10**6),
-        completion=st.integers(0, 10**4),
+        prompt=st.integers(200, 10**6),  # counts are inclusive: room for the cached part
+        completion=st.integers(100, 10**4),
         cost=st.sampled_from([None, 0.0, 0.0111, 0.018, 0.1, 0.2, 2.5]),
         cached=st.integers(0, 100),
         reasoning=st.integers(0, 100),
