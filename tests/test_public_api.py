@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["schemas", "eventstore", "harness"]
 # Public modules below the packages, each with its own __all__.
 SUBMODULES = [
+    "harness.cli",
+    "harness.pricing",
     "schemas.compat",
     "schemas.json_schema",
     "schemas.strategies",
