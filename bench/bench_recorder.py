@@ -27,7 +27,9 @@ from harness.fake import FakeProvider, Reply, Usage
 from harness.pricing import read_prices
 from harness.recorder import Recorder
 
-PRICES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "litellm_prices_subset.json"
+PRICES = (
+    Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "litellm_prices_subset.json"
+)
 USER = [{"role": "user", "content": "Hello?"}]
 
 
@@ -48,7 +50,9 @@ async def recorded(client: openai.AsyncOpenAI, recorder: Recorder, cid: str) -> 
             call.chunk(chunk)
 
 
-async def measure(url: str, options: dict[str, object], calls: int, runs: int, chunks: int) -> float:
+async def measure(
+    url: str, options: dict[str, object], calls: int, runs: int, chunks: int
+) -> float:
     reply = Reply(
         text=tuple(f"word{i} " for i in range(chunks)),
         usage=Usage(prompt_tokens=1200, completion_tokens=chunks, cached_tokens=1000),

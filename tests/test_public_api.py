@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["schemas", "eventstore", "harness"]
 # Public modules below the packages, each with its own __all__.
 SUBMODULES = [
+    "harness.cli",
     "harness.fake",
+    "harness.hooks",
+    "harness.pricing",
     "harness.providers",
     "harness.providers.anthropic",
     "harness.providers.bedrock",
@@ -27,6 +30,8 @@ SUBMODULES = [
     "harness.providers.openai_chat",
     "harness.providers.openai_responses",
     "harness.providers.openrouter",
+    "harness.recorder",
+    "harness.spend",
     "schemas.compat",
     "schemas.json_schema",
     "schemas.strategies",
