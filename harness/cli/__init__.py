@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from .browse import conversations, events, show, tail
 from .prices import prices
 
 __all__ = ("cli", "main")
@@ -21,7 +22,8 @@ def cli() -> None:
     """convlog: an event-sourced conversation store for LLM agents."""
 
 
-cli.add_command(prices)
+for command in (conversations, events, show, tail, prices):
+    cli.add_command(command)
 
 
 def main() -> None:
