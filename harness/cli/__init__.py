@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from .browse import conversations, events, show, tail
+from .cost import cost
 from .prices import prices
 
 __all__ = ("cli", "main")
@@ -22,7 +23,7 @@ def cli() -> None:
     """convlog: an event-sourced conversation store for LLM agents."""
 
 
-for command in (conversations, events, show, tail, prices):
+for command in (conversations, events, show, cost, tail, prices):
     cli.add_command(command)
 
 

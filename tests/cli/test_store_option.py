@@ -16,6 +16,8 @@ READING = [
     ["conversations"],
     ["events", "c"],
     ["show", "c"],
+    ["cost"],
+    ["cost", "--by", "model"],
 ]
 
 
