@@ -13,6 +13,7 @@ import click
 from .browse import conversations, events, show, tail
 from .cost import cost
 from .prices import prices
+from .transfer import export, import_
 
 __all__ = ("cli", "main")
 
@@ -23,7 +24,7 @@ def cli() -> None:
     """convlog: an event-sourced conversation store for LLM agents."""
 
 
-for command in (conversations, events, show, cost, tail, prices):
+for command in (conversations, events, show, cost, tail, export, import_, prices):
     cli.add_command(command)
 
 

@@ -18,6 +18,7 @@ READING = [
     ["show", "c"],
     ["cost"],
     ["cost", "--by", "model"],
+    ["export"],
 ]
 
 
