@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from .browse import conversations, events, show, tail
+from .check import rebuild_summaries, verify
 from .cost import cost
 from .prices import prices
 from .transfer import export, import_
@@ -24,7 +25,18 @@ def cli() -> None:
     """convlog: an event-sourced conversation store for LLM agents."""
 
 
-for command in (conversations, events, show, cost, tail, export, import_, prices):
+for command in (
+    conversations,
+    events,
+    show,
+    cost,
+    tail,
+    export,
+    import_,
+    verify,
+    rebuild_summaries,
+    prices,
+):
     cli.add_command(command)
 
 

@@ -19,6 +19,8 @@ READING = [
     ["cost"],
     ["cost", "--by", "model"],
     ["export"],
+    ["verify"],
+    ["rebuild-summaries"],
 ]
 
 
