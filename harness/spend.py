@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import eventstore
-from eventstore import UsageTotals
+from eventstore import ConversationSummary, UsageTotals
 
-__all__ = ("add_totals", "rollup")
+__all__ = ("add_totals", "family", "rollup")
 
 
 async def rollup(
@@ -24,8 +24,19 @@ async def rollup(
 
     :raises eventstore.ConversationNotFound: if the conversation has no events.
     """
-    summary = await store.get_conversation(conversation_id)
-    parts = [summary.totals]
+    found = await family(store, conversation_id, include_children=include_children)
+    return add_totals([summary.totals for summary in found])
+
+
+async def family(
+    store: eventstore.Store, conversation_id: str, *, include_children: bool = True
+) -> list[ConversationSummary]:
+    """The conversation's summary, then (when ``include_children``) those of its children,
+    their children and so on, each once, even if the links form a loop.
+
+    :raises eventstore.ConversationNotFound: if the conversation has no events.
+    """
+    found = [await store.get_conversation(conversation_id)]
     if include_children:
         seen = {conversation_id}
         frontier = [conversation_id]
@@ -37,12 +48,12 @@ async def rollup(
                 for child in page.items:
                     if child.conversation_id not in seen:
                         seen.add(child.conversation_id)
-                        parts.append(child.totals)
+                        found.append(child)
                         frontier.append(child.conversation_id)
                 if page.next_cursor is None:
                     break
                 cursor = page.next_cursor
-    return add_totals(parts)
+    return found
 
 
 def add_totals(parts: Sequence[UsageTotals]) -> UsageTotals:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import click
 
+from .browse import conversations, events, show, tail
+from .check import rebuild_summaries, verify
+from .cost import cost
 from .prices import prices
+from .transfer import export, import_
 
 __all__ = ("cli", "main")
 
@@ -21,7 +25,19 @@ def cli() -> None:
     """convlog: an event-sourced conversation store for LLM agents."""
 
 
-cli.add_command(prices)
+for command in (
+    conversations,
+    events,
+    show,
+    cost,
+    tail,
+    export,
+    import_,
+    verify,
+    rebuild_summaries,
+    prices,
+):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -50,7 +50,9 @@ def prices(verbose: bool) -> None:
     log_to_stderr("convlog.pricing", verbose=verbose)
 
 
-def _table_options(command: _F) -> _F:
+def price_source_options(command: _F) -> _F:
+    """``--prices PATH`` and ``--offline``: where a command takes its price table from
+    (:func:`load_table`). Shared with ``convlog cost --reprice``."""
     options = [
         click.option(
             "--prices",
@@ -63,14 +65,22 @@ def _table_options(command: _F) -> _F:
             is_flag=True,
             help="Never fetch (not even CONVLOG_PRICES_URL); use what is on disk.",
         ),
-        click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _load(prices_path: str | None, offline: bool) -> PriceTable:
+def _table_options(command: _F) -> _F:
+    command = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(
+        command
+    )
+    return price_source_options(command)
+
+
+def load_table(prices_path: str | None, offline: bool) -> PriceTable:
+    """The table ``--prices`` names (which must be readable: else exit 1), else the
+    :func:`harness.pricing.load_prices` chain."""
     import logging
 
     from harness.pricing import PriceTableError, load_prices, read_prices
@@ -101,7 +111,7 @@ def show(
     """
     import json
 
-    table = _load(prices_path, offline)
+    table = load_table(prices_path, offline)
     found = table.lookup(model, provider)
     if as_json:
         click.echo(json.dumps(_show_document(model, provider, table, found), indent=2))
@@ -188,7 +198,7 @@ def cost(
     from harness.pricing import Priced, charge, price
     from schemas import UsageRecord
 
-    table = _load(prices_path, offline)
+    table = load_table(prices_path, offline)
     usage = UsageRecord(
         model=model,
         provider=provider,
