@@ -19,6 +19,7 @@ PACKAGES = ["schemas", "eventstore", "harness"]
 # Public modules below the packages, each with its own __all__.
 SUBMODULES = [
     "harness.fake",
+    "harness.plugins",
     "harness.providers",
     "harness.providers.anthropic",
     "harness.providers.bedrock",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from .harnesses import harnesses
 from .prices import prices
 
 __all__ = ("cli", "main")
@@ -22,6 +23,7 @@ def cli() -> None:
 
 
 cli.add_command(prices)
+cli.add_command(harnesses)
 
 
 def main() -> None:
