@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from .chat import chat
 from .harnesses import harnesses
 from .prices import prices
 
@@ -24,6 +25,7 @@ def cli() -> None:
 
 cli.add_command(prices)
 cli.add_command(harnesses)
+cli.add_command(chat)
 
 
 def main() -> None:

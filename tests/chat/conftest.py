@@ -15,11 +15,6 @@ from .support import ECHO, install
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def server() -> Iterator[FakeProvider]:
     with FakeProvider() as running:
         yield running

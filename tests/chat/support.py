@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import anyio
+
 import eventstore
 from schemas import StoredEvent
 
@@ -38,14 +40,8 @@ def install(site: Path, project: Path) -> None:
     )
 
 
-def run(
-    *args: str,
-    site: Path | None = None,
-    env: dict[str, str] | None = None,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[str]:
-    """``convlog ARGS`` in a fresh process (``python -m harness.cli``), stdin not a terminal,
-    no price or store settings from the environment, ``site`` on its ``PYTHONPATH``."""
+def environment(site: Path | None = None, env: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without price, store or OpenAI settings, ``site`` on ``PYTHONPATH``."""
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -54,18 +50,36 @@ def run(
     if site is not None:
         clean["PYTHONPATH"] = str(site)
     clean.update(env or {})
+    return clean
+
+
+#: ``convlog`` as a fresh process runs it.
+CONVLOG = [sys.executable, "-m", "harness.cli"]
+
+
+def run(
+    *args: str,
+    site: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``convlog ARGS`` in a fresh process, stdin not a terminal, in :func:`environment`."""
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
+        [*CONVLOG, *args],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        env=clean,
+        env=environment(site, env),
         timeout=timeout,
         check=False,
     )
 
 
-async def stored(store_path: Path) -> list[StoredEvent]:
+def stored(store_path: Path) -> list[StoredEvent]:
     """Every event in the SQLite store at ``store_path``, in position order."""
-    async with eventstore.connect(f"sqlite:///{store_path}") as store:
-        return [event async for event in store.read_all()]
+
+    async def read() -> list[StoredEvent]:
+        async with eventstore.connect(f"sqlite:///{store_path}") as store:
+            return [event async for event in store.read_all()]
+
+    return anyio.run(read)

@@ -18,8 +18,9 @@ from harness import plugins
 from harness.cli import cli
 from harness.harnesses.basic import BasicHarness
 from harness.plugins import HarnessNotFound, HarnessSpec, PluginError
+from schemas import ConversationCreated, Message, Messages
 
-from .support import ROOT, run
+from .support import ROOT, run, stored
 
 
 @pytest.fixture
@@ -113,6 +114,24 @@ def test_convlog_harnesses_lists_both(echo_site: Path) -> None:
         ("basic", "convlog", None),
         ("echo", "convlog-echo", None),
     ]
+
+
+def test_chat_runs_the_third_party_harness(echo_site: Path, store_path: Path) -> None:
+    done = run("chat", "--harness", "echo", "--store", str(store_path), "--message", "hi there",
+               site=echo_site)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "ereht ih\n"
+    created, turn = stored(store_path)
+    assert done.stderr == f"conversation {created.conversation_id} · no model call\n"
+    assert created.data == ConversationCreated(title="hi there")
+    assert turn.data == Messages(
+        messages=[
+            Message(role="user", content="hi there"),
+            Message(role="assistant", content="ereht ih"),
+        ]
+    )
+    assert created.harness == turn.harness == "echo/1.0"
+    assert created.session_id == turn.session_id is not None
 
 
 def test_listing_harnesses_does_not_import_the_openai_sdk() -> None:
