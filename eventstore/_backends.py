@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import importlib
 import re
-from importlib.metadata import entry_points
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from .backend import BackendModule
+if TYPE_CHECKING:
+    from .backend import BackendModule
 
 __all__ = ("ENTRY_POINT_GROUP", "load", "schemes")
 
@@ -29,11 +29,17 @@ _BUILT_IN = {"sqlite": "eventstore.sqlite"}
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
+def _registered() -> list[tuple[str, str]]:
+    """(scheme, module) of every backend packages register. Imported here, not at the top:
+    ``importlib.metadata`` costs a process more to import than the built-in schemes need."""
+    from importlib.metadata import entry_points
+
+    return [(ep.name, ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP)]
+
+
 def schemes() -> list[str]:
     """Every scheme this installation can open: the built-in ones, then the registered."""
-    registered = sorted(
-        {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} - _BUILT_IN.keys()
-    )
+    registered = sorted({name for name, _ in _registered()} - _BUILT_IN.keys())
     return [*_BUILT_IN, *registered]
 
 
@@ -52,14 +58,14 @@ def load(url: str) -> BackendModule:
     scheme = match.group(1).lower()
     name = _BUILT_IN.get(scheme)
     if name is None:
-        found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == scheme]
+        found = [module for registered, module in _registered() if registered == scheme]
         if not found:
             raise ValueError(
                 f"no backend for the scheme {scheme!r} of store URL {url!r}; this installation "
                 f"supports: {', '.join(schemes())}"
             )
-        name = found[0].value
+        name = found[0]
     module = importlib.import_module(name)
     if not callable(getattr(module, "create_backend", None)):
         raise ValueError(f"backend module {name!r} for {scheme}: defines no create_backend()")
-    return cast(BackendModule, module)
+    return cast("BackendModule", module)

@@ -66,19 +66,33 @@ class Plan:
     """What one transaction stores, and what each of its appends returns.
 
     ``outcomes`` has one entry per request, in order: its :class:`AppendResult`, or the
-    exception that refused it alone (the others still commit). ``rows`` are the events to
-    insert, in position order. ``created`` and ``updated`` are the summaries to insert and to
-    update, as folds (at most one per conversation). ``head`` is the store's new head
-    position."""
+    exception that refused it alone (the others still commit). ``appends`` are the accepted
+    requests in position order, each as ``(request, first version, first position, hashes)``
+    (one hash per event), all recorded at ``recorded_at_us``; :meth:`rows` spells them out as
+    rows. ``created`` and ``updated`` are the summaries to insert and to update, as folds (at
+    most one per conversation). ``head`` is the store's new head position."""
 
-    __slots__ = ("created", "head", "outcomes", "rows", "updated")
+    __slots__ = ("appends", "created", "head", "outcomes", "recorded_at_us", "updated")
 
-    def __init__(self) -> None:
+    def __init__(self, recorded_at_us: int) -> None:
         self.outcomes: list[AppendResult | StoreError | SchemaError] = []
-        self.rows: list[Row] = []
+        self.appends: list[tuple[AppendRequest, int, int, list[bytes]]] = []
         self.created: list[Fold] = []
         self.updated: list[Fold] = []
         self.head = 0
+        self.recorded_at_us = recorded_at_us
+
+    def rows(self) -> Iterator[Row]:
+        """Every event to insert, as a :data:`Row`, in position order. (A backend on a hot
+        path may build its own bind parameters from :attr:`appends` instead, in one pass.)"""
+        at = self.recorded_at_us
+        for req, version, position, hashes in self.appends:
+            cid, session_id, turn_id, harness = (
+                req.conversation_id, req.session_id, req.turn_id, req.harness
+            )  # fmt: skip
+            for i, (event, hash) in enumerate(zip(req.events, hashes, strict=True)):
+                yield (position + i, cid, version + i, event.key, event.type, at,
+                       session_id, turn_id, harness, event.data, hash)  # fmt: skip
 
 
 def conversations_of(requests: Sequence[AppendRequest]) -> set[str]:
@@ -88,7 +102,7 @@ def conversations_of(requests: Sequence[AppendRequest]) -> set[str]:
 
 def given_ids(requests: Sequence[AppendRequest]) -> list[bytes]:
     """The caller-given ids whose stored place :func:`plan` needs (for idempotency)."""
-    return [e.id.bytes for r in requests if r.ids_given for e in r.events]
+    return [e.key for r in requests if r.ids_given for e in r.events]
 
 
 def plan(
@@ -106,15 +120,14 @@ def plan(
     them as a cache across transactions holds the state after this one (and must drop them if
     the transaction does not commit).
     """
-    out = Plan()
-    rows = out.rows
+    out = Plan(now_us)
     position = head
     fresh: dict[str, Fold] = {}  # conversations this plan creates
     touched: dict[str, Fold] = {}
     for req in requests:
         cid = req.conversation_id
         if req.ids_given:
-            hits = [known.get(e.id.bytes) for e in req.events]
+            hits = [known.get(e.key) for e in req.events]
             if any(hits):
                 out.outcomes.append(original_result(req, hits))
                 continue
@@ -133,19 +146,20 @@ def plan(
         session_id, turn_id, harness = req.session_id, req.turn_id, req.harness
         prev = fold.head_hash or GENESIS
         first = position + 1
+        hashes: list[bytes] = []
+        keep = hashes.append
         add = fold.add
         for version, event in enumerate(req.events, start=current + 1):
             position += 1
-            id_bytes = event.id.bytes
-            data = event.data
-            prev = link(prev, cid, version, id_bytes, now_us, session_id, turn_id, harness, data)
-            rows.append(
-                (position, cid, version, id_bytes, event.type, now_us, session_id, turn_id,
-                 harness, data, prev)
-            )  # fmt: skip
+            id_bytes = event.key
+            prev = link(
+                prev, cid, version, id_bytes, now_us, session_id, turn_id, harness, event.data
+            )
+            keep(prev)
             add(event.body)
             if req.ids_given:
                 known[id_bytes] = (cid, version, position)
+        out.appends.append((req, current + 1, first, hashes))
         # The head moves once per append: only its last event's place is kept.
         fold.advance(current + len(req.events), position, now_us, prev)
         touched[cid] = fold

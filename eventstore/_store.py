@@ -198,7 +198,7 @@ class Store:
             conversation_id=conversation_id,
             expected=expected_version,
             events=tuple(
-                PreparedEvent(id, tag, data, body)
+                PreparedEvent(id, id.bytes, tag, data, body)
                 for id, (data, body, tag) in zip(ids, prepared, strict=True)
             ),
             ids_given=event_ids is not None,

@@ -38,10 +38,12 @@ __all__ = ("AppendRequest", "Backend", "BackendModule", "PreparedEvent")
 
 
 class PreparedEvent(msgspec.Struct, frozen=True, gc=False):
-    """One validated event ready to store: ``data`` are the exact bytes to persist, ``body``
-    their decoded form (for the summary fold)."""
+    """One validated event ready to store: ``key`` is ``id.bytes`` (made once: the planner
+    and a backend both need it), ``data`` the exact bytes to persist, ``body`` their decoded
+    form (for the summary fold)."""
 
     id: UUID
+    key: bytes
     type: str
     data: bytes
     body: Body

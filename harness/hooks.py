@@ -44,7 +44,7 @@ __all__ = (
     "load_hooks",
 )
 
-log = logging.getLogger("convlog.hooks")
+_log = logging.getLogger("convlog.hooks")
 
 #: The exit status with which a command hook vetoes further calls.
 VETO_EXIT_CODE = 3
@@ -90,17 +90,17 @@ class CommandHook:
                     list(self.command), input=data, check=False, env=dict(os.environ)
                 )
         except TimeoutError:
-            log.warning("hook %s timed out after %ss; skipped", self._name, self.timeout)
+            _log.warning("hook %s timed out after %ss; skipped", self._name, self.timeout)
             return None
         except OSError as exc:
-            log.warning("hook %s could not run: %s", self._name, exc)
+            _log.warning("hook %s could not run: %s", self._name, exc)
             return None
         if done.returncode == VETO_EXIT_CODE:
             first = done.stdout.decode(errors="replace").strip().splitlines()
             return Veto(first[0] if first else f"vetoed by {self._name}")
         if done.returncode != 0:
             err = done.stderr.decode(errors="replace").strip().splitlines()
-            log.warning(
+            _log.warning(
                 "hook %s exited %s%s", self._name, done.returncode, f": {err[-1]}" if err else ""
             )
         return None
@@ -126,7 +126,7 @@ class Hooks:
                 if inspect.isawaitable(outcome):
                     outcome = await outcome
             except Exception as exc:
-                log.warning("after_llm_call hook %r failed: %s: %s", hook, type(exc).__name__, exc)
+                _log.warning("after_llm_call hook %r failed: %s: %s", hook, type(exc).__name__, exc)
                 continue
             if isinstance(outcome, Veto) and veto is None:
                 veto = outcome

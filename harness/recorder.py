@@ -42,7 +42,14 @@ from .hooks import CallPayload, Hooks, Veto
 from .pricing import PriceTable, apply_price, apply_reported_cost, load_prices
 from .spend import rollup
 
-__all__ = ("CallVetoed", "LLMCall", "ProviderAdapter", "Recorder", "StreamAdapter")
+__all__ = (
+    "MAX_ERROR_MESSAGE",
+    "CallVetoed",
+    "LLMCall",
+    "ProviderAdapter",
+    "Recorder",
+    "StreamAdapter",
+)
 
 #: The longest provider error message kept in an ``error`` event.
 MAX_ERROR_MESSAGE = 2000

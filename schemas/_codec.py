@@ -144,13 +144,33 @@ def check_new(body: Body, path: str = "$") -> None:
         (``$.usage.prompt_cached_tokens``).
     """
     if type(body) is Messages:
+        # On every append: paths are spelled out only where a list of parts must be walked.
         for i, message in enumerate(body.messages):
-            _check_new_parts(message.content, f"{path}.messages[{i}].content")
+            if type(message.content) is list:
+                _check_new_parts(message.content, f"{path}.messages[{i}].content")
         if body.usage is not None:
-            _check_new_usage(body.usage, f"{path}.usage")
+            _check_new_usage(body.usage, path)
 
 
 def _check_new_usage(usage: UsageRecord, path: str) -> None:
+    # Runs on every append: the common case decides in a few comparisons, and only a record
+    # that fails one is looked at again to name the count.
+    prompt, read, written = (
+        usage.prompt_tokens, usage.prompt_cached_tokens, usage.prompt_cache_creation_tokens
+    )  # fmt: skip
+    if prompt is not None and ((read or 0) + (written or 0)) > prompt:
+        _name_bad_count(usage, path)
+    hour, reasoning = usage.prompt_cache_creation_1h_tokens, usage.completion_reasoning_tokens
+    if hour is not None and written is not None and hour > written:
+        _name_bad_count(usage, path)
+    completion = usage.completion_tokens
+    if reasoning is not None and completion is not None and reasoning > completion:
+        _name_bad_count(usage, path)
+
+
+def _name_bad_count(usage: UsageRecord, body_path: str) -> None:
+    """Raise the error naming the count of ``usage`` that exceeds its whole."""
+    path = f"{body_path}.usage"
     prompt, completion = usage.prompt_tokens, usage.completion_tokens
     read, written = usage.prompt_cached_tokens, usage.prompt_cache_creation_tokens
     for name, part, whole, of in (

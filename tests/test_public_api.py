@@ -18,8 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["schemas", "eventstore", "harness"]
 # Public modules below the packages, each with its own __all__.
 SUBMODULES = [
+    "harness.cli",
     "harness.fake",
+    "harness.hooks",
     "harness.plugins",
+    "harness.pricing",
     "harness.providers",
     "harness.providers.anthropic",
     "harness.providers.bedrock",
@@ -28,6 +31,8 @@ SUBMODULES = [
     "harness.providers.openai_chat",
     "harness.providers.openai_responses",
     "harness.providers.openrouter",
+    "harness.recorder",
+    "harness.spend",
     "schemas.compat",
     "schemas.json_schema",
     "schemas.strategies",

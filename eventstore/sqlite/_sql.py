@@ -202,14 +202,24 @@ def write_plan(conn: sqlite3.Connection, plan: Plan) -> None:
     """Insert the plan's events and store its summaries."""
     bare: list[tuple[Any, ...]] = []  # rows without session, turn and harness
     full: list[tuple[Any, ...]] = []
-    for position, cid, version, id, type, at, session_id, turn_id, harness, data, hash in plan.rows:
+    at = plan.recorded_at_us
+    for req, version, position, hashes in plan.appends:
+        cid, session_id, turn_id, harness = (
+            req.conversation_id, req.session_id, req.turn_id, req.harness
+        )  # fmt: skip
+        # One tuple per event, built straight from the request: this is the hot path.
         if session_id is None and turn_id is None and harness is None:
-            bare.append((position, cid, version, _blob(id), type, at, _blob(data), _blob(hash)))
+            bare += [
+                (position + i, cid, version + i, _blob(e.key), e.type, at, _blob(e.data),
+                 _blob(h))
+                for i, (e, h) in enumerate(zip(req.events, hashes, strict=True))
+            ]  # fmt: skip
         else:
-            full.append(
-                (position, cid, version, _blob(id), type, at, session_id, turn_id, harness,
-                 _blob(data), _blob(hash))
-            )  # fmt: skip
+            full += [
+                (position + i, cid, version + i, _blob(e.key), e.type, at, session_id,
+                 turn_id, harness, _blob(e.data), _blob(h))
+                for i, (e, h) in enumerate(zip(req.events, hashes, strict=True))
+            ]  # fmt: skip
     if bare:
         conn.executemany(INSERT_EVENT_BARE, bare)
     if full:

@@ -57,7 +57,9 @@ def as_json(value: object) -> Any:
         return [as_json(v) for v in value]
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        return as_json(dump(by_alias=True, exclude_unset=True))
+        # Pydantic dumps nested models too: what comes back is dicts, lists and scalars
+        # already, so it is not walked again (a stream's chunks come through here, one by one).
+        return dump(by_alias=True, exclude_unset=True)
     if hasattr(value, "__dict__"):
         return {k: as_json(v) for k, v in vars(value).items() if not k.startswith("_")}
     raise TypeError(f"cannot read a {type(value).__name__} as JSON")

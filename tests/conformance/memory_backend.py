@@ -47,8 +47,9 @@ class MemoryBackend:
     async def append(self, request: AppendRequest) -> Any:
         ids = {row[3]: (row[1], row[2], row[0]) for row in self.rows}
         plan = planner.plan([request], self.folds, ids, len(self.rows), time.time_ns() // 1000)
-        self.rows += plan.rows
-        if plan.rows:
+        rows = list(plan.rows())
+        self.rows += rows
+        if rows:
             self.commits += 1
             self._committed.set()
             self._committed = anyio.Event()
