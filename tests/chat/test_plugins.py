@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -20,7 +21,7 @@ from harness.harnesses.basic import BasicHarness
 from harness.plugins import HarnessNotFound, HarnessSpec, PluginError
 from schemas import ConversationCreated, Message, Messages
 
-from .support import ROOT, run, stored
+from .support import ECHO, ROOT, run, stored
 
 
 @pytest.fixture
@@ -145,3 +146,15 @@ def test_listing_harnesses_does_not_import_the_openai_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_documented_third_party_harness_is_the_tested_one() -> None:
+    doc = (ROOT / "docs" / "harnesses.md").read_text()
+    plugins_section = doc[doc.index("## Plugins") :]
+    toml = plugins_section.split("```toml\n", 1)[1].split("```", 1)[0]
+    python = plugins_section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert python == (ECHO / "convlog_echo.py").read_text()
+    meta = tomllib.loads(toml)["project"]
+    tested = tomllib.loads((ECHO / "pyproject.toml").read_text())["project"]
+    assert meta["entry-points"] == tested["entry-points"]
+    assert (meta["name"], meta["version"]) == (tested["name"], tested["version"])
