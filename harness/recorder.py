@@ -167,6 +167,25 @@ class Recorder:
             resolved = provider
         return LLMCall(self, conversation_id, resolved, model, session_id, turn_id)
 
+    async def start(
+        self,
+        conversation_id: str | None = None,
+        *,
+        title: str | None = None,
+        metadata: dict[str, str] | None = None,
+        session_id: str | None = None,
+    ) -> str:
+        """Open a conversation with its ``conversation_created`` event, returning its id (16
+        random hex digits unless given).
+
+        :raises WrongExpectedVersion: if ``conversation_id`` already has events.
+        """
+        cid = conversation_id or uuid.uuid4().hex[:16]
+        await self._create(
+            cid, ConversationCreated(title=title, metadata=metadata or {}), session_id
+        )
+        return cid
+
     async def start_child(
         self,
         parent_id: str,
@@ -177,17 +196,23 @@ class Recorder:
         session_id: str | None = None,
     ) -> str:
         """Open a child conversation of ``parent_id`` (a sub-agent's), returning its id
-        (``<parent>/sub-<uuid7>`` unless given). Its spend rolls up into the parent's
+        (``<parent>/sub-<16 hex digits>`` unless given). Its spend rolls up into the parent's
         (:func:`rollup`), whatever becomes of the sub-agent."""
         cid = conversation_id or f"{parent_id[:150]}/sub-{uuid.uuid4().hex[:16]}"
+        created = ConversationCreated(title=title, parent_id=parent_id, metadata=metadata or {})
+        await self._create(cid, created, session_id)
+        return cid
+
+    async def _create(
+        self, conversation_id: str, created: ConversationCreated, session_id: str | None
+    ) -> None:
         await self.store.append(
-            cid,
-            [ConversationCreated(title=title, parent_id=parent_id, metadata=metadata or {})],
+            conversation_id,
+            [created],
             expected_version=NO_CONVERSATION,
             session_id=session_id,
             harness=self.harness,
         )
-        return cid
 
     async def spent(self, conversation_id: str, *, include_children: bool = True) -> float | None:
         """The conversation's persisted spend in USD (``None`` if no call was priced)."""

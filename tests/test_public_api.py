@@ -21,6 +21,7 @@ SUBMODULES = [
     "harness.cli",
     "harness.fake",
     "harness.hooks",
+    "harness.plugins",
     "harness.pricing",
     "harness.providers",
     "harness.providers.anthropic",

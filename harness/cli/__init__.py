@@ -11,8 +11,10 @@ from __future__ import annotations
 import click
 
 from .browse import conversations, events, show, tail
+from .chat import chat
 from .check import rebuild_summaries, verify
 from .cost import cost
+from .harnesses import harnesses
 from .prices import prices
 from .transfer import export, import_
 
@@ -36,6 +38,8 @@ for command in (
     verify,
     rebuild_summaries,
     prices,
+    harnesses,
+    chat,
 ):
     cli.add_command(command)
 

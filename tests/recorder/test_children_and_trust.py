@@ -12,7 +12,7 @@ import eventstore
 from harness.fake import FakeProvider, StatusError
 from harness.recorder import Recorder
 from harness.spend import rollup
-from schemas import Message, Messages, SchemaError, UsageRecord
+from schemas import ConversationCreated, Message, Messages, SchemaError, UsageRecord
 
 pytestmark = pytest.mark.anyio
 
@@ -52,6 +52,17 @@ async def test_a_sub_agents_spend_rolls_up_even_when_it_fails(
     assert total.cost_usd == pytest.approx(sum(p for p in parts if p is not None), rel=1e-12)
     assert await recorder.spent("root") == total.cost_usd
     assert (await store.get_conversation(child)).parent_id == "root"
+
+
+async def test_start_opens_a_conversation_once(recorder: Recorder, store: eventstore.Store) -> None:
+    cid = await recorder.start(title="Hi", metadata={"k": "v"}, session_id="s1")
+    assert len(cid) == 16
+    (event,) = [e async for e in store.read(cid)]
+    assert event.data == ConversationCreated(title="Hi", metadata={"k": "v"})
+    assert (event.harness, event.session_id) == ("test-harness/1.0", "s1")
+    assert await recorder.start("mine") == "mine"
+    with pytest.raises(eventstore.WrongExpectedVersion):
+        await recorder.start("mine")
 
 
 async def test_a_roll_up_of_unpriced_children_is_unpriced_not_free(
