@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 from schemas import ConvlogError
 
 if TYPE_CHECKING:
-    from schemas import UsageRecord
+    from schemas import Message, UsageRecord
 
     from .recorder import Recorder
 
@@ -82,11 +82,13 @@ class HarnessError(ConvlogError):
 
 @dataclass(frozen=True, kw_only=True)
 class Turn:
-    """What one turn produced: the answer's text, and the usage of the model call as stored
-    (priced), or ``None`` when the turn called no model."""
+    """What one turn produced: the answer's text, the usage of the model call as stored
+    (priced; ``None`` when the turn called no model), and the answer as stored (its tool calls
+    too), when the harness keeps it."""
 
     reply: str
     usage: UsageRecord | None = None
+    message: Message | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ from .browse import conversations, events, show, tail
 from .chat import chat
 from .check import rebuild_summaries, verify
 from .cost import cost
+from .demo import demo
 from .harnesses import harnesses
 from .prices import prices
 from .transfer import export, import_
@@ -40,6 +41,7 @@ for command in (
     prices,
     harnesses,
     chat,
+    demo,
 ):
     cli.add_command(command)
 

@@ -55,7 +55,22 @@ class BasicHarness:
         self._completions = self._client.chat.completions
 
     async def chat_turn(self, conversation_id: str, text: str, output: Output) -> Turn:
-        """One turn (see the module).
+        """One turn (see the module): record the user's ``text``, then :meth:`answer`.
+
+        :raises HarnessError: as :meth:`answer`.
+        """
+        turn = uuid.uuid4().hex
+        question = [Message(role="user", content=text)]
+        await self._recorder.record_input(
+            conversation_id, question, session_id=self._session_id, turn_id=turn
+        )
+        return await self.answer(conversation_id, output, turn_id=turn)
+
+    async def answer(
+        self, conversation_id: str, output: Output, *, turn_id: str | None = None
+    ) -> Turn:
+        """Ask the model to answer the conversation as it stands (after tool results an agent
+        loop recorded, say), streaming the text to ``output``; the call is recorded.
 
         :raises HarnessError: if the endpoint answers an HTTP error, cannot be reached, or
             its answer cannot be recorded (the ``error`` event is written first).
@@ -64,9 +79,8 @@ class BasicHarness:
 
         from harness.providers.openai_chat import to_openai_chat_messages
 
-        recorder, session, turn = self._recorder, self._session_id, uuid.uuid4().hex
-        question = [Message(role="user", content=text)]
-        await recorder.record_input(conversation_id, question, session_id=session, turn_id=turn)
+        recorder, session = self._recorder, self._session_id
+        turn = turn_id or uuid.uuid4().hex
         history = (await recorder.store.replay(conversation_id)).messages
         messages = cast("list[ChatCompletionMessageParam]", to_openai_chat_messages(history))
         try:
@@ -100,7 +114,7 @@ class BasicHarness:
                 f"the answer from {self._base_url} cannot be recorded: {exc}"
             ) from exc
         assert call.message is not None  # the call ended well
-        return Turn(reply=_text(call.message), usage=call.usage)
+        return Turn(reply=_text(call.message), usage=call.usage, message=call.message)
 
     async def aclose(self) -> None:
         await self._client.close()
