@@ -164,15 +164,19 @@ def print_plain(renderable: object, out: Console | None = None) -> None:
 
 
 @contextmanager
-def progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+def progress(
+    description: str, total: int | None, *, in_bytes: bool = False
+) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr, only when stderr is a terminal; yields ``advance(n)``.
-    ``total`` ``None`` shows a spinner (work of unknown length)."""
+    ``total`` ``None`` shows a spinner (work of unknown length); ``in_bytes`` counts in
+    bytes (``12.3/48.6 MB``) rather than items."""
     err = console(stderr=True)
     if not err.is_terminal:
         yield lambda n: None
         return
     from rich.progress import (
         BarColumn,
+        DownloadColumn,
         MofNCompleteColumn,
         Progress,
         SpinnerColumn,
@@ -184,7 +188,7 @@ def progress(description: str, total: int | None) -> Iterator[Callable[[int], No
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn() if in_bytes else MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,

@@ -116,7 +116,7 @@ def import_(file: str, store: StoreArg) -> None:
 
     async def main(stream: IO[bytes], size: int | None) -> Importer:
         async with open_store(store, read_only=False, create=True) as opened:
-            with progress("importing", size) as advance:
+            with progress("importing", size, in_bytes=True) as advance:
                 importer = Importer(opened, stream, file, advance)
                 await importer.run()
             return importer
