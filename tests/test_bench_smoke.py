@@ -96,3 +96,32 @@ def stored_positions_and_ids(directory: Path, pattern: str) -> list[tuple[int, b
     (path,) = directory.glob(pattern)
     with sqlite3.connect(path) as conn:
         return conn.execute("SELECT position, id FROM events ORDER BY position").fetchall()
+
+
+@pytest.fixture(scope="module")
+def bench_cli() -> Iterator[ModuleType]:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_cli
+
+        yield bench_cli
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_the_cli_bench_builds_its_store_once_and_times_every_command(
+    bench_cli: ModuleType, tmp_path: Path
+) -> None:
+    store = bench_cli.cached_store(tmp_path, 500)
+    assert bench_cli.cached_store(tmp_path, 500) == store  # built once, then reused
+    assert [p.name for p in tmp_path.iterdir()] == [store.name]
+    figures = bench_cli.measure(store, runs=1, help_runs=1)
+    assert figures["help_ratio"] > 0
+    assert set(figures["commands"]) == {
+        "conversations",
+        "conversations --json",
+        "cost",
+        "cost --by conversation",
+        "cost --by model",
+    }
+    assert "convlog cost --by model" in bench_cli.report(figures, 500)

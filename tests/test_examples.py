@@ -34,3 +34,27 @@ def test_quickstart_refuses_to_record_its_conversation_twice(tmp_path: Path) -> 
     again = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1
     assert again.stderr == f"{db} already holds 'support-42' (version 5): use a new path\n"
+
+
+def test_the_readme_example_is_the_example_that_runs() -> None:
+    """The README shows the body of examples/record_a_call.py, line for line."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Use it from Python", 1)[1].split("```python\n", 1)[1]
+    block = block.split("```", 1)[0]
+    example = (ROOT / "examples" / "record_a_call.py").read_text()
+    body = "\n".join(line[4:] for line in example.splitlines())  # main()'s body, dedented
+    for line in block.splitlines():
+        assert line in body, line
+
+
+def test_record_a_call_records_prices_and_times_one_call() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "record_a_call.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert "conv-1 ['Hi!', 'Hello there!']" in out
+    # gpt-4o-mini: 9 prompt tokens at $0.15/MTok + 3 completion at $0.60/MTok.
+    assert "1 call, $3.15e-06, ttft " in out

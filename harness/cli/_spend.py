@@ -71,6 +71,14 @@ class Report:
     total: Row
     conversations: int
     pricing: str | None = None
+    more_rows: int = 0
+
+    def keep(self, limit: int | None) -> None:
+        """Keep the first ``limit`` rows (the costliest; days: the first); the total still
+        covers every row."""
+        if limit is not None and len(self.rows) > limit:
+            self.more_rows = len(self.rows) - limit
+            del self.rows[limit:]
 
     def document(self) -> dict[str, Any]:
         return {
@@ -83,6 +91,7 @@ class Report:
             "conversations": self.conversations,
             "estimate_pricing": self.pricing,
             "rows": self.rows,
+            "more_rows": self.more_rows,
             "total": self.total,
         }
 
@@ -110,6 +119,8 @@ class Report:
                 numbers.append("estimate today")
             rows = [self._cells(row) for row in [*self.rows, self.total]]
             echo_table([self.by, *numbers], rows, right=numbers, wrap=[self.by])
+            if self.more_rows:
+                out.print(f"({self.more_rows:,} more rows in the total, not shown: --limit)")
         else:
             self._print_total()
         totals = self.total.totals

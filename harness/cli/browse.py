@@ -12,6 +12,7 @@ import contextlib
 
 import click
 
+from ._commands import short_help
 from ._store import StoreArg, store_option
 
 __all__ = ("conversations", "events", "show", "tail")
@@ -29,7 +30,7 @@ _cursor_option = click.option(
 )
 
 
-@click.command()
+@click.command(short_help=short_help("conversations"))
 @click.option("--parent", "parent_id", help="Only the conversations whose parent is this id.")
 @_limit_option
 @_cursor_option
@@ -91,7 +92,7 @@ def conversations(
     run(main())
 
 
-@click.command()
+@click.command(short_help=short_help("events"))
 @click.argument("conversation")
 @click.option(
     "--type",
@@ -155,7 +156,7 @@ def _more(cursor: str | None) -> None:
         stderr_line(f"next page: --cursor {cursor}")
 
 
-@click.command()
+@click.command(short_help=short_help("show"))
 @click.argument("conversation")
 @_json_option
 @store_option
@@ -180,7 +181,7 @@ def show(conversation: str, as_json: bool, store: StoreArg) -> None:
     run(main())
 
 
-@click.command()
+@click.command(short_help=short_help("tail"))
 @click.argument("conversation", required=False)
 @click.option(
     "--from-position",

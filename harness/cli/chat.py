@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ._commands import short_help
 from ._store import StoreArg, store_option
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ TITLE_LENGTH = 80
 EXIT_PROMPT = "/exit"
 
 
-@click.command()
+@click.command(short_help=short_help("chat"))
 @click.option("--base-url", metavar="URL", help="The OpenAI-compatible endpoint (.../v1).")
 @click.option("--model", metavar="M", help="The model to ask, as the endpoint names it.")
 @click.option("--message", metavar="TEXT", help="Send one message, print the reply, exit.")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import click
 
+from ._commands import short_help
 from ._store import StoreArg, store_option
 
 __all__ = ("rebuild_summaries", "verify")
 
 
-@click.command()
+@click.command(short_help=short_help("verify"))
 @click.option(
     "--expect",
     metavar="DIGEST",
@@ -58,7 +59,7 @@ def verify(expect: str | None, as_json: bool, store: StoreArg) -> None:
         raise click.exceptions.Exit(1)
 
 
-@click.command("rebuild-summaries")
+@click.command("rebuild-summaries", short_help=short_help("rebuild-summaries"))
 @click.option(
     "--force",
     is_flag=True,

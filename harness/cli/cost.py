@@ -16,6 +16,7 @@ from datetime import datetime
 
 import click
 
+from ._commands import short_help
 from ._store import StoreArg, store_option
 from .prices import price_source_options
 
@@ -24,7 +25,7 @@ __all__ = ("cost",)
 _DATES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
-@click.command()
+@click.command(short_help=short_help("cost"))
 @click.argument("conversation", required=False)
 @click.option(
     "--by",
@@ -43,6 +44,11 @@ _DATES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
     is_flag=True,
     help="Also estimate what today's price table would charge for the same tokens.",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Show only the first N rows (the costliest); the total still covers all.",
+)
 @price_source_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @store_option
@@ -53,6 +59,7 @@ def cost(
     until: datetime | None,
     include_children: bool,
     reprice: bool,
+    limit: int | None,
     prices_path: str | None,
     offline: bool,
     as_json: bool,
@@ -85,6 +92,7 @@ def cost(
             return await from_events(opened, conversation, include_children, by, window, table)
 
     report = run(main())
+    report.keep(limit)
     if as_json:
         echo_json(report.document())
     else:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ._commands import short_help
 from ._store import StoreArg, store_option
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ SUB_MODEL = "gpt-4o"
 WEATHER = {"city": "Paris", "temp_c": 18, "sky": "sunny", "wind_kmh": 12}
 
 
-@click.command()
+@click.command(short_help=short_help("demo"))
 @store_option
 def demo(store: StoreArg) -> None:
     """Record a scripted agent conversation from a local fake model, then show it.

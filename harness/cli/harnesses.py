@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import click
 
+from ._commands import short_help
+
 __all__ = ("harnesses",)
 
 
-@click.command()
+@click.command(short_help=short_help("harnesses"))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def harnesses(as_json: bool) -> None:
     """List the installed harnesses: name, version, where from, summary.

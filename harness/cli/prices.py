@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._commands import short_help
+
 if TYPE_CHECKING:
     from decimal import Decimal
 
@@ -37,7 +39,7 @@ _MILLION = 6  # rates are shown per million tokens: scaleb(6)
 _SHOWN_TIMEOUT = "10"
 
 
-@click.group()
+@click.group(short_help=short_help("prices"))
 @click.option("-v", "--verbose", is_flag=True, help="Also say which price source was used.")
 def prices(verbose: bool) -> None:
     """Inspect the price table, refresh its cache, price one usage.

@@ -16,6 +16,7 @@ from typing import IO
 
 import click
 
+from ._commands import short_help
 from ._store import StoreArg, store_option
 
 __all__ = ("export", "import_")
@@ -24,7 +25,7 @@ __all__ = ("export", "import_")
 _CHUNK = 1 << 20
 
 
-@click.command()
+@click.command(short_help=short_help("export"))
 @click.argument("conversation", required=False)
 @click.option(
     "-o",
@@ -97,7 +98,7 @@ def _sink(output: str) -> Iterator[IO[bytes]]:
             os.remove(partial)
 
 
-@click.command("import")
+@click.command("import", short_help=short_help("import"))
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @store_option
 def import_(file: str, store: StoreArg) -> None:
@@ -115,7 +116,7 @@ def import_(file: str, store: StoreArg) -> None:
 
     async def main(stream: IO[bytes], size: int | None) -> Importer:
         async with open_store(store, read_only=False, create=True) as opened:
-            with progress("importing", size) as advance:
+            with progress("importing", size, in_bytes=True) as advance:
                 importer = Importer(opened, stream, file, advance)
                 await importer.run()
             return importer

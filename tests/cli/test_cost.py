@@ -83,6 +83,16 @@ def test_by_model_text(store_path: Path) -> None:
     assert lines[5].endswith("$0.0131 (1 unpriced)")
 
 
+def test_limit_keeps_the_costliest_rows_and_the_whole_total(store_path: Path) -> None:
+    document = cost(store_path, "--by", "model", "--limit", "1")
+    assert [row["key"] for row in document["rows"]] == ["gpt-4o"]
+    assert document["more_rows"] == 2
+    assert document["total"]["totals"] == ALL
+    out = run("cost", "--store", store_path, "--by", "model", "--limit", "1").stdout
+    assert "(2 more rows in the total, not shown: --limit)" in out
+    assert cost(store_path, "--by", "model")["more_rows"] == 0
+
+
 def test_by_harness_and_by_day(store_path: Path) -> None:
     by_harness = cost(store_path, "--by", "harness")
     assert {row["key"]: row["totals"]["calls"] for row in by_harness["rows"]} == {
