@@ -322,6 +322,8 @@ class ChatStream(StreamAccumulator):
         :raises ValueError: if the chunk has the wrong shape.
         """
         waiting = self.first_content_at is None
+        if type(chunk).__module__.startswith("openai.") and self._plain_text(chunk):
+            return waiting and self.first_content_at is not None
         data = as_object(chunk, "chunk")
         self.response_id = get_str(data, "id", "chunk.") or self.response_id
         self.model = get_str(data, "model", "chunk.") or self.model
@@ -333,6 +335,40 @@ class ChatStream(StreamAccumulator):
             if isinstance(choice, dict) and choice.get("index", 0) == 0:
                 self._choice(choice)
         return waiting and self.first_content_at is not None
+
+    def _plain_text(self, chunk: Any) -> bool:
+        """Take an ``openai`` SDK chunk that carries at most text, reading its attributes, and
+        say so; ``False`` (nothing taken) for anything else, which the general path reads.
+
+        The general path dumps every chunk to JSON first: a stream is mostly chunks of a few
+        characters of text, and dumping each cost more than the rest of the recording.
+        """
+        choices = chunk.choices
+        if chunk.usage is not None or type(choices) is not list or len(choices) != 1:
+            return False
+        choice = choices[0]
+        delta = choice.delta
+        if (
+            choice.index != 0
+            or delta is None
+            or delta.__pydantic_extra__  # reasoning in a field OpenAI does not define
+            or delta.tool_calls
+            or delta.refusal
+            or getattr(choice, "__pydantic_extra__", None)
+        ):
+            return False
+        content, finish = delta.content, choice.finish_reason
+        head = (chunk.id, chunk.model, getattr(chunk, "service_tier", None))
+        if not all(v is None or type(v) is str for v in (content, finish, *head)):
+            return False
+        self.response_id = head[0] or self.response_id
+        self.model = head[1] or self.model
+        self._service_tier = head[2] or self._service_tier
+        self.finish_reason = finish or self.finish_reason
+        if content:
+            self._text.append(content)
+            self._content_arrived()
+        return True
 
     def _choice(self, choice: JSONObject) -> None:
         self.finish_reason = get_str(choice, "finish_reason", "choice.") or self.finish_reason
