@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rebuild-summaries": ("check", "Recompute every conversation's summary from its events."),
     "prices": ("prices", "Inspect prices, refresh their cache, price one usage."),
     "harnesses": ("harnesses", "List the installed harness plugins."),
-    "chat": ("chat", "Chat with a model through a harness; every call recorded."),
+    "chat": ("chat", "Chat with a model through a harness, recording calls."),
     "demo": ("demo", "Record a scripted agent conversation, no key needed."),
 }
 
