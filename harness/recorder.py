@@ -219,6 +219,74 @@ class Recorder:
         totals = await rollup(self.store, conversation_id, include_children=include_children)
         return totals.cost_usd
 
+    async def record_answer(
+        self,
+        conversation_id: str,
+        message: Message,
+        usage: UsageRecord,
+        *,
+        response_id: str | None = None,
+        session_id: str | None = None,
+        turn_id: str | None = None,
+        priced: bool = False,
+    ) -> AppendResult:
+        """Append a model's answer measured elsewhere (a framework's callback, say): price
+        ``usage`` once unless ``priced`` (a reported cost is kept), append the ``messages``
+        event, run the hooks. :meth:`call` does this for the calls it wraps."""
+        if not priced:
+            usage = self._price(usage)
+        result = await self.store.append(
+            conversation_id,
+            [Messages(messages=[message], usage=usage, response_id=response_id)],
+            session_id=session_id,
+            turn_id=turn_id,
+            harness=self.harness,
+        )
+        payload = CallPayload(
+            conversation_id=conversation_id,
+            session_id=session_id,
+            turn_id=turn_id,
+            model=usage.model,
+            provider=usage.provider,
+            usage=usage,
+            cost=usage.cost_usd,
+        )
+        veto = await self.hooks.run_after_llm_call(payload)
+        if isinstance(veto, Veto):
+            self._vetoes[conversation_id] = veto.reason
+        return result
+
+    async def record_error(
+        self,
+        conversation_id: str,
+        exc: BaseException,
+        *,
+        duration_ms: int | None = None,
+        session_id: str | None = None,
+        turn_id: str | None = None,
+    ) -> AppendResult:
+        """Append the ``error`` event of a failed call: the exception's class, the provider's
+        message, its HTTP status if it has one, whether a retry may help, how long it ran."""
+        status = getattr(exc, "status_code", None)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            status = None
+        text = str(getattr(exc, "message", None) or exc) or type(exc).__name__
+        return await self.store.append(
+            conversation_id,
+            [
+                ErrorEvent(
+                    message=text[:MAX_ERROR_MESSAGE],
+                    error_type=type(exc).__name__,
+                    status_code=status,
+                    retryable=_retryable(exc, status),
+                    duration_ms=duration_ms,
+                )
+            ],
+            session_id=session_id,
+            turn_id=turn_id,
+            harness=self.harness,
+        )
+
     def _check_veto(self, conversation_id: str) -> None:
         reason = self._vetoes.get(conversation_id)
         if reason is not None:
@@ -324,47 +392,24 @@ class LLMCall:
     async def _append_answer(
         self, message: Message, usage: UsageRecord, response_id: str | None
     ) -> None:
-        recorder = self._recorder
-        self.result = await recorder.store.append(
+        self.result = await self._recorder.record_answer(
             self.conversation_id,
-            [Messages(messages=[message], usage=usage, response_id=response_id)],
+            message,
+            usage,
+            response_id=response_id,
             session_id=self.session_id,
             turn_id=self.turn_id,
-            harness=recorder.harness,
+            priced=True,
         )
         self.usage, self.message = usage, message
-        payload = CallPayload(
-            conversation_id=self.conversation_id,
-            session_id=self.session_id,
-            turn_id=self.turn_id,
-            model=usage.model,
-            provider=usage.provider,
-            usage=usage,
-            cost=usage.cost_usd,
-        )
-        veto = await recorder.hooks.run_after_llm_call(payload)
-        if isinstance(veto, Veto):
-            recorder._vetoes[self.conversation_id] = veto.reason
 
     async def _append_error(self, exc: BaseException, duration: int) -> None:
-        status = getattr(exc, "status_code", None)
-        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-            status = None
-        text = str(getattr(exc, "message", None) or exc) or type(exc).__name__
-        self.result = await self._recorder.store.append(
+        self.result = await self._recorder.record_error(
             self.conversation_id,
-            [
-                ErrorEvent(
-                    message=text[:MAX_ERROR_MESSAGE],
-                    error_type=type(exc).__name__,
-                    status_code=status,
-                    retryable=_retryable(exc, status),
-                    duration_ms=duration,
-                )
-            ],
+            exc,
+            duration_ms=duration,
             session_id=self.session_id,
             turn_id=self.turn_id,
-            harness=self._recorder.harness,
         )
 
 
