@@ -5,14 +5,14 @@ Sums claims the harnesses persisted; prices nothing (``harness.pricing`` prices)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any
 
 import eventstore
 from eventstore import ConversationSummary, UsageTotals
 
-__all__ = ("add_totals", "family", "rollup")
+__all__ = ("add_totals", "cost_sum", "family", "rollup")
 
 
 async def rollup(
@@ -59,10 +59,24 @@ async def family(
 def add_totals(parts: Sequence[UsageTotals]) -> UsageTotals:
     """The sum of ``parts``; ``cost_usd`` sums the priced ones exactly and is ``None`` when
     none was priced (the store's rule for one conversation)."""
-    costs = [Decimal(repr(t.cost_usd)) for t in parts if t.cost_usd is not None]
     fields: dict[str, Any] = {
         name: sum(getattr(t, name) for t in parts)
         for name in UsageTotals.__struct_fields__
         if name != "cost_usd"
     }
-    return UsageTotals(**fields, cost_usd=float(sum(costs, Decimal(0))) if costs else None)
+    return UsageTotals(**fields, cost_usd=cost_sum(t.cost_usd for t in parts))
+
+
+# Addition in this context never rounds (a sum of doubles' reprs has at most a few hundred
+# digits), whatever the calling thread's decimal context: the store sums its summaries so.
+_exact_add = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN).add
+
+
+def cost_sum(costs: Iterable[float | None]) -> float | None:
+    """The exact sum of the persisted costs that are there (Decimal of each float's shortest
+    repr), rounded once to a float; ``None`` when none is: unpriced, never 0."""
+    total: Decimal | None = None
+    for cost in costs:
+        if cost is not None:
+            total = _exact_add(total or Decimal(0), Decimal(repr(cost)))
+    return None if total is None else float(total)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -18,7 +17,7 @@ import msgspec
 import eventstore
 from eventstore import ConversationSummary, UsageTotals
 from harness.pricing import PriceTable, price
-from harness.spend import add_totals, family
+from harness.spend import add_totals, cost_sum, family
 from schemas import ConversationCreated, Messages, StoredEvent, UsageRecord
 
 from ._output import (
@@ -250,8 +249,8 @@ class _Tally:
     prompt_cached_tokens: int = 0
     prompt_cache_creation_tokens: int = 0
     completion_reasoning_tokens: int = 0
-    cost: list[Decimal] = field(default_factory=list)
-    estimates: list[Decimal] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+    estimates: list[float] = field(default_factory=list)
     estimate_unpriced: int = 0
 
     def add(self, usage: UsageRecord, estimate: float | None) -> None:
@@ -264,11 +263,11 @@ class _Tally:
         if usage.cost_usd is None:
             self.unpriced_calls += 1
         else:
-            self.cost.append(Decimal(repr(usage.cost_usd)))
+            self.cost.append(usage.cost_usd)
         if estimate is None:
             self.estimate_unpriced += 1
         else:
-            self.estimates.append(Decimal(repr(estimate)))
+            self.estimates.append(estimate)
 
     def totals(self) -> UsageTotals:
         return UsageTotals(
@@ -279,11 +278,11 @@ class _Tally:
             prompt_cached_tokens=self.prompt_cached_tokens,
             prompt_cache_creation_tokens=self.prompt_cache_creation_tokens,
             completion_reasoning_tokens=self.completion_reasoning_tokens,
-            cost_usd=_sum(self.cost),
+            cost_usd=cost_sum(self.cost),
         )
 
     def estimate(self) -> Estimate:
-        return Estimate(_sum(self.estimates), self.estimate_unpriced)
+        return Estimate(cost_sum(self.estimates), self.estimate_unpriced)
 
 
 async def _events(
@@ -331,10 +330,6 @@ def _sorted(rows: Sequence[Row], by: str | None) -> list[Row]:
         rows,
         key=lambda row: (-(row.totals.cost_usd or 0.0), -row.totals.calls, row.key),
     )
-
-
-def _sum(values: list[Decimal]) -> float | None:
-    return float(sum(values, Decimal(0))) if values else None
 
 
 def _estimate(estimate: Estimate | None) -> Cell:

@@ -130,3 +130,16 @@ async def test_bad_usage_from_a_harness_is_refused_naming_the_field(
     assert caught.value.path == path
     assert len([e async for e in store.read("c")]) == 1
     assert (await store.get_conversation("c")).totals.calls == 0
+
+
+def test_a_roll_up_sums_costs_exactly_whatever_the_callers_decimal_context() -> None:
+    """As the store's own summaries do: no rounding to the caller's decimal precision."""
+    import decimal
+
+    from harness.spend import cost_sum
+
+    with decimal.localcontext(decimal.Context(prec=3)):
+        assert cost_sum([1.234, 0.001]) == 1.235  # a 3-digit context would say 1.24
+        assert cost_sum([0.0111, None, 0.0100]) == 0.0211
+    assert cost_sum([None, None]) is None
+    assert cost_sum([0.0]) == 0.0
