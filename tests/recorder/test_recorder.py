@@ -34,6 +34,13 @@ async def _events(store: eventstore.Store, cid: str = "c") -> list[StoredEvent]:
     return [e async for e in store.read(cid)]
 
 
+async def _warm_up_openai(server: FakeProvider, client: openai.AsyncOpenAI) -> None:
+    """One call first, not recorded: the SDK imports and builds what a request needs on its
+    first use, which on a loaded machine can take longer than the delay under test."""
+    server.add(Reply(text="warm-up"))
+    await client.chat.completions.create(model="m", messages=USER)
+
+
 async def test_an_openai_stream_is_recorded_with_tokens_cost_and_ttft(
     recorder: Recorder,
     store: eventstore.Store,
@@ -42,6 +49,7 @@ async def test_an_openai_stream_is_recorded_with_tokens_cost_and_ttft(
     prices: PriceTable,
 ) -> None:
     usage = Usage(prompt_tokens=1200, completion_tokens=40, cached_tokens=1000, reasoning_tokens=8)
+    await _warm_up_openai(server, oai)
     server.add(
         Reply(text=("Hel", "lo ", "there"), usage=usage, first_chunk_delay=0.25, chunk_delay=0.02)
     )
@@ -89,6 +97,9 @@ async def test_an_anthropic_stream_with_cache_reads_and_writes(
     usage = Usage(prompt_tokens=5000, completion_tokens=120, cached_tokens=3000,
                   cache_creation_tokens=1500)  # fmt: skip
     tool = ToolCall(name="get_weather", arguments='{"city": "Paris"}', id="toolu_1")
+    server.add(Reply(text="warm-up"))
+    async with claude.messages.stream(model="m", max_tokens=5, messages=USER) as warm:
+        await warm.get_final_message()
     server.add(Reply(text="Let me look.", tool_calls=(tool,), usage=usage, first_chunk_delay=0.1))
     async with (
         recorder.call("c", provider="anthropic", model="claude-sonnet-4-5") as call,
