@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 __all__ = ("ENTRY_POINT_GROUP", "load", "schemes")
 
 ENTRY_POINT_GROUP = "convlog.backends"
-_BUILT_IN = {"sqlite": "eventstore.sqlite"}
+_BUILT_IN = {
+    "sqlite": "eventstore.sqlite",
+    "postgresql": "eventstore.postgres",
+    "postgres": "eventstore.postgres",
+}
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 

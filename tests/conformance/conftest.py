@@ -4,19 +4,10 @@ Every test that takes ``backend`` or ``store`` runs once per backend. A backend 
 suite passes unchanged. Backend-specific guarantees (file permissions, SQL triggers, several
 processes, SIGKILL) live in the ``test_sqlite_*.py`` modules.
 
-Adding the PostgreSQL backend is one entry in ``BACKENDS`` plus one branch in ``backend``::
-
-    pytest.param("postgres", marks=pytest.mark.postgres, id="postgres"),
-
-    ...
-    if request.param == "postgres":
-        dsn = os.environ.get("CONVLOG_TEST_POSTGRES_DSN")
-        if not dsn:
-            pytest.skip("set CONVLOG_TEST_POSTGRES_DSN to test the PostgreSQL backend")
-        return BackendUnderTest("postgres", lambda: fresh_postgres_database(dsn), True)
-
-It is not listed yet: the backend does not exist, and dozens of "skipped" lines in every CI run
-would read as if something were being tested and skipped.
+``postgres`` runs against the server named by ``CONVLOG_TEST_POSTGRES_DSN`` (CI sets it and
+fails if the server is unreachable); each store is a schema of its own, named after this
+process, and every schema the run made is dropped at its end. Without the variable those tests
+skip, saying so.
 
 ``toy-memory`` is ``memory_backend.py``, a backend with no rules of its own, registered below
 as a third party registers one: package metadata with an entry point in the group
@@ -25,7 +16,9 @@ as a third party registers one: package metadata with an entry point in the grou
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import os
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -60,6 +53,7 @@ BACKENDS = [
     pytest.param("sqlite-file", id="sqlite-file"),
     pytest.param("sqlite-memory", id="sqlite-memory"),
     pytest.param("toy-memory", id="toy-memory"),
+    pytest.param("postgres", marks=pytest.mark.postgres, id="postgres"),
 ]
 PERSISTENT_BACKENDS = [p for p in BACKENDS if p.values[0] not in ("sqlite-memory", "toy-memory")]
 
@@ -100,9 +94,53 @@ def _make_backend(name: str, tmp_path: Path) -> BackendUnderTest:
             return "sqlite://:memory:"
 
         persistent = False
+    elif name == "postgres":
+        new_url = postgres_urls()
+        persistent = True
     else:  # pragma: no cover - a typo in BACKENDS
         raise AssertionError(f"unknown backend {name!r}")
     return BackendUnderTest(name, new_url, persistent, new_url())
+
+
+POSTGRES_DSN = os.environ.get("CONVLOG_TEST_POSTGRES_DSN", "")
+_SCHEMA_PREFIX = f"convlog_test_{os.getpid()}_"
+_schemas = itertools.count()
+
+
+def postgres_urls() -> Callable[[], str]:
+    """A maker of URLs of new, empty PostgreSQL stores: one schema each, dropped at the end
+    of the run (see ``drop_test_schemas``)."""
+    if not POSTGRES_DSN:
+        pytest.skip("set CONVLOG_TEST_POSTGRES_DSN to test the PostgreSQL backend")
+    separator = "&" if "?" in POSTGRES_DSN else "?"
+
+    def new_url() -> str:
+        return f"{POSTGRES_DSN}{separator}schema={_SCHEMA_PREFIX}{next(_schemas)}"
+
+    return new_url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_test_schemas() -> Iterator[None]:
+    """Drops every schema this run created, so a run leaves the test database as it found it."""
+    yield
+    if not POSTGRES_DSN or next(_schemas) == 0:
+        return
+
+    async def drop() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(POSTGRES_DSN)
+        try:
+            names = await conn.fetch(
+                "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", _SCHEMA_PREFIX
+            )
+            for (name,) in names:
+                await conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ def small_events(monkeypatch: pytest.MonkeyPatch) -> int:
     limit = 1 << 20
     monkeypatch.setattr("eventstore.sqlite._backend.MAX_EVENT_BYTES", limit)
     monkeypatch.setattr("conformance.memory_backend.MAX_EVENT_BYTES", limit)
+    monkeypatch.setattr("eventstore.postgres._backend.MAX_EVENT_BYTES", limit)
     return limit
 
 
