@@ -1,8 +1,10 @@
 """Fixtures of the backend conformance suite.
 
 Every test that takes ``backend`` or ``store`` runs once per backend. A backend is done when this
-suite passes unchanged. Backend-specific guarantees (file permissions, SQL triggers, several
-processes, SIGKILL) live in the ``test_sqlite_*.py`` modules.
+suite passes unchanged. Guarantees of the backends that several processes share
+(``shared_url``: many writers, SIGKILL) are in ``test_processes.py`` and ``test_crash.py``;
+backend-specific ones (file permissions, triggers, the global order) in the
+``test_sqlite_*.py`` and ``test_postgres.py`` modules.
 
 ``postgres`` runs against the server named by ``CONVLOG_TEST_POSTGRES_DSN`` (CI sets it and
 fails if the server is unreachable); each store is a schema of its own, named after this
@@ -164,6 +166,12 @@ def sqlite_backend(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnd
 def persistent_backend(request: pytest.FixtureRequest, tmp_path: Path) -> BackendUnderTest:
     """Backends whose data outlives the store object: for close-and-reopen guarantees."""
     return _make_backend(request.param, tmp_path)
+
+
+@pytest.fixture(params=PERSISTENT_BACKENDS)
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new store that several processes can open at once."""
+    return _make_backend(request.param, tmp_path).url
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""SQLite only: a writer killed with SIGKILL at random moments, many times, loses no
+"""Backends that outlive a process (an SQLite file, a PostgreSQL schema): a writer killed with SIGKILL at random moments, many times, loses no
 acknowledged append and leaves no partial one.
 
 A child process appends three-event appends in a loop (with ``durability="full"``) and prints
 each result once it is acknowledged. The parent kills it after a random delay (sometimes while
-it is still starting up or creating the schema), reopens the file and checks everything the
+it is still starting up or creating the schema), reopens the store and checks everything the
 child ever acknowledged, across all the runs so far.
 """
 
@@ -63,7 +63,7 @@ async def _run_and_kill(command: list[str], after: float) -> bytes:
 
 @pytest.mark.slow
 async def test_sigkill_loses_no_acknowledged_append_and_leaves_no_partial_one(
-    sqlite_url: str,
+    shared_url: str,
 ) -> None:
     seed = int.from_bytes(os.urandom(4))
     rng = random.Random(seed)
@@ -73,11 +73,11 @@ async def test_sigkill_loses_no_acknowledged_append_and_leaves_no_partial_one(
         if run % 2:
             options.append("--retry")
         output = await _run_and_kill(
-            append_child(sqlite_url, f"run-{run}", *options), after=rng.uniform(0.05, 0.6)
+            append_child(shared_url, f"run-{run}", *options), after=rng.uniform(0.05, 0.6)
         )
         acknowledged.extend(acknowledged_results(output))
 
-        async with eventstore.connect(sqlite_url) as store:
+        async with eventstore.connect(shared_url) as store:
             events = await all_events(store)
             report = await store.verify()
         context = f"after kill {run + 1} (seed {seed})"

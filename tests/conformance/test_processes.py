@@ -1,5 +1,6 @@
-"""SQLite only: several processes share one store file. Appends from all of them land once,
-gapless and in one global order; a subscriber in one process sees the others' appends."""
+"""Backends that several processes share (an SQLite file, a PostgreSQL schema): appends from
+all of them land once, gapless and in one global order; conflicts surface as
+``WrongExpectedVersion`` and are retried; a subscriber in one process sees the others' appends."""
 
 from __future__ import annotations
 
@@ -73,16 +74,16 @@ def _writers_in_commit_order(events: list[eventstore.StoredEvent]) -> list[str]:
     return [e.data.payload[0] for e in events]  # type: ignore[union-attr]
 
 
-async def test_processes_appending_to_one_file_each_land_once_and_gapless(
-    sqlite_url: str,
+async def test_processes_appending_to_one_store_each_land_once_and_gapless(
+    shared_url: str,
 ) -> None:
     any_writers = [
-        append_child(sqlite_url, f"any-{i}", "--appends", str(APPENDS), "--together",
+        append_child(shared_url, f"any-{i}", "--appends", str(APPENDS), "--together",
                      "--conversations", f"s0,s1,own-{i}")
         for i in range(WRITERS // 2)
     ]  # fmt: skip
     retrying_writers = [
-        append_child(sqlite_url, f"retry-{i}", "--appends", str(APPENDS), "--together",
+        append_child(shared_url, f"retry-{i}", "--appends", str(APPENDS), "--together",
                      "--conversations", "s0,s1", "--retry")
         for i in range(WRITERS // 2)
     ]  # fmt: skip
@@ -90,7 +91,7 @@ async def test_processes_appending_to_one_file_each_land_once_and_gapless(
     acknowledged = await _run_together(*any_writers, *retrying_writers)
 
     assert [len(results) for results in acknowledged] == [APPENDS] * WRITERS
-    async with eventstore.connect(sqlite_url) as store:
+    async with eventstore.connect(shared_url) as store:
         events = await all_events(store)
         report = await store.verify()
     assert_stored_exactly([r for results in acknowledged for r in results], events)
@@ -103,21 +104,21 @@ async def test_processes_appending_to_one_file_each_land_once_and_gapless(
     assert switches > WRITERS, "the processes did not append concurrently"
 
 
-async def test_processes_opening_a_new_file_at_once_all_succeed(sqlite_url: str) -> None:
+async def test_processes_opening_a_new_store_at_once_all_succeed(shared_url: str) -> None:
     acknowledged = await _run_together(
-        *[append_child(sqlite_url, f"w{i}", "--appends", "1", "--together") for i in range(WRITERS)]
+        *[append_child(shared_url, f"w{i}", "--appends", "1", "--together") for i in range(WRITERS)]
     )
 
-    async with eventstore.connect(sqlite_url) as store:
+    async with eventstore.connect(shared_url) as store:
         assert_stored_exactly(
             [r for results in acknowledged for r in results], await all_events(store)
         )
         assert (await store.verify()).ok
 
 
-async def test_subscriber_sees_appends_made_by_another_process(sqlite_url: str) -> None:
+async def test_subscriber_sees_appends_made_by_another_process(shared_url: str) -> None:
     appends, per_append = 30, 3
-    async with eventstore.connect(sqlite_url) as store:
+    async with eventstore.connect(shared_url) as store:
         received: list[eventstore.StoredEvent] = []
         acknowledged: list[eventstore.AppendResult] = []
 
@@ -126,7 +127,7 @@ async def test_subscriber_sees_appends_made_by_another_process(sqlite_url: str) 
 
         async def writer() -> None:
             [results] = await _run_together(
-                append_child(sqlite_url, "remote", "--appends", str(appends), "--together",
+                append_child(shared_url, "remote", "--appends", str(appends), "--together",
                              "--conversations", "a,b")
             )  # fmt: skip
             acknowledged.extend(results)
