@@ -4,6 +4,7 @@ same run, on the same disk, with the same table layout and ``synchronous=FULL``.
     python bench/bench_store.py            # full run (3-4 minutes on 2 cores)
     python bench/bench_store.py --quick    # smaller sizes, for a smoke check
     python bench/bench_store.py --json     # machine-readable
+    python bench/bench_store.py --backend postgres   # PostgreSQL: see bench_postgres.py
 
 Scenarios (issue #3):
   a  50 concurrent tasks appending one event each, spread over 200 conversations
@@ -488,4 +489,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if "--backend" in sys.argv:  # the PostgreSQL figures have their own module
+        import bench_postgres
+
+        bench_postgres.main(sys.argv[1:])
+    else:
+        asyncio.run(main())

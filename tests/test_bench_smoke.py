@@ -125,3 +125,25 @@ def test_the_cli_bench_builds_its_store_once_and_times_every_command(
         "cost --by model",
     }
     assert "convlog cost --by model" in bench_cli.report(figures, 500)
+
+
+@pytest.mark.postgres
+def test_the_postgres_bench_runs_and_drops_what_it_made() -> None:
+    import json
+    import os
+    import subprocess
+
+    dsn = os.environ.get("CONVLOG_TEST_POSTGRES_DSN")
+    if not dsn:
+        pytest.skip("set CONVLOG_TEST_POSTGRES_DSN to run the PostgreSQL bench")
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "bench_store.py"), "--backend", "postgres", "--quick",
+         "--runs", "1", "--json"],
+        env={**os.environ, "CONVLOG_BENCH_POSTGRES_DSN": dsn},
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    results = json.loads(done.stdout)
+    a = results["a_concurrent_50_tasks"]
+    assert a["events_per_s"] > 0
+    assert a["raw_copy_events_per_s"] > 0
+    assert results["a4_four_processes"]["events_per_s"] > 0

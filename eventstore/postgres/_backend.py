@@ -47,7 +47,7 @@ MAX_EVENT_BYTES = 256 * 1024 * 1024
 #: ``bytea[]`` parameter must stay well under PostgreSQL's 1 GB).
 _GROUP = 2_000
 _INSERT_BYTES = 64 * 1024 * 1024
-_CHUNK = 10_000  # rows a read of rebuild_summaries takes at a time
+_REMEMBERED = 10_000  # summaries the writer keeps at most (then it starts over)
 
 
 class PostgresBackend:
@@ -61,6 +61,11 @@ class PostgresBackend:
         self._writer: asyncpg.Connection | None = None
         self._listener: asyncpg.Connection | None = None
         self._queue: list[tuple[AppendRequest, asyncio.Future[Any]]] = []
+        # The summaries this writer last stored, valid while the head row still holds the
+        # (position, generation) of its own last commit: then no one else has written since,
+        # and an append needs not read them back.
+        self._folds: dict[str, Fold] = {}
+        self._folds_at: tuple[int, int] | None = None
         self._work = asyncio.Event()
         self._writer_task: asyncio.Task[None] | None = None
         self._commits = 0
@@ -277,12 +282,13 @@ class PostgresBackend:
         committing = False
         try:
             async with conn.transaction():
-                plan = await self._plan(conn, requests)
+                plan, generation = await self._plan(conn, requests)
                 if plan.appends:
                     await self._write(conn, plan)
                 committing = True
-            return plan.outcomes
         except Exception as exc:
+            self._folds.clear()  # advanced by a plan that did not commit
+            self._folds_at = None
             if _connection_lost(exc):
                 self._writer = None
                 return [_lost(exc, committing) for _ in requests]
@@ -291,33 +297,46 @@ class PostgresBackend:
             # Something unexpected failed the shared transaction: retry one by one, so the
             # failure stays with the append that caused it.
             return [(await self._commit([request]))[0] for request in requests]
+        self._folds_at = (plan.head, generation)
+        if len(self._folds) > _REMEMBERED:
+            self._folds.clear()
+        return plan.outcomes
 
     async def _plan(
         self, conn: asyncpg.Connection, requests: Sequence[AppendRequest]
-    ) -> planner.Plan:
+    ) -> tuple[planner.Plan, int]:
         s = self._sql
         # The head row's lock first, in a statement of its own: every later statement of the
         # transaction then sees whatever committed before the lock was granted.
-        head = await conn.fetchval(s.lock_head)
-        folds: dict[str, Fold] = {}
-        for row in await conn.fetch(s.folds, list(planner.conversations_of(requests))):
-            fold = fold_from_row(tuple(row[:-1]))
-            if row[-1] != fold.head_hash:
-                raise IntegrityError(
-                    f"summary of conversation {fold.conversation_id!r} disagrees with its last "
-                    "event (run verify, then rebuild_summaries)",
-                    fold.conversation_id,
-                )
-            folds[fold.conversation_id] = fold
+        head, generation = await conn.fetchrow(s.lock_head)
+        folds = self._folds
+        if self._folds_at != (head, generation):
+            # Another writer committed (or summaries were rebuilt) since this one's last
+            # commit: what it remembers may be stale.
+            folds.clear()
+        if missing := planner.conversations_of(requests) - folds.keys():
+            for row in await conn.fetch(s.folds, list(missing)):
+                fold = fold_from_row(tuple(row[:-1]))
+                if row[-1] != fold.head_hash:
+                    raise IntegrityError(
+                        f"summary of conversation {fold.conversation_id!r} disagrees with its "
+                        "last event (run verify, then rebuild_summaries)",
+                        fold.conversation_id,
+                    )
+                folds[fold.conversation_id] = fold
         known: dict[bytes, planner.IdHit] = {}
         if ids := planner.given_ids(requests):
             for id_bytes, cid, version, position in await conn.fetch(s.lookup_ids, ids):
                 known[id_bytes] = (cid, version, position)
-        return planner.plan(requests, folds, known, head, time.time_ns() // 1000)
+        plan = planner.plan(requests, folds, known, head, time.time_ns() // 1000)
+        return plan, generation
 
     async def _write(self, conn: asyncpg.Connection, plan: planner.Plan) -> None:
+        """Insert the plan's events and store its summaries and head: one statement, unless
+        the events' data is too large for one (then the excess goes first, in chunks)."""
         columns: list[list[Any]] = [[] for _ in range(10)]
         positions, cids, versions, ids, types, sessions, turns, harnesses, datas, hashes = columns
+        at = plan.recorded_at_us
         size = 0
         for req, version, position, event_hashes in plan.appends:
             cid, session_id, turn_id, harness = (
@@ -336,25 +355,20 @@ class PostgresBackend:
                 hashes.append(hash)
                 size += len(event.data)
                 if size >= _INSERT_BYTES:
-                    await self._insert(conn, columns, plan.recorded_at_us)
+                    p, c, v, k, t, st, tt, ht, d, h = columns
+                    await conn.execute(self._sql.insert_events, p, c, v, k, t, at, st, tt, ht, d, h)
+                    for column in columns:
+                        column.clear()
                     size = 0
-        if positions:
-            await self._insert(conn, columns, plan.recorded_at_us)
+        p, c, v, k, t, st, tt, ht, d, h = columns
         await conn.fetchval(
-            self._sql.store_summaries,
+            self._sql.write_group,
+            *(p, c, v, k, t, at, st, tt, ht, d, h),
             *_by_column(plan.updated),
             *_by_column(plan.created),
             plan.head,
             self._sql.channel,
         )
-
-    async def _insert(
-        self, conn: asyncpg.Connection, columns: list[list[Any]], recorded_at_us: int
-    ) -> None:
-        p, c, v, i, t, st, tt, ht, d, h = columns
-        await conn.execute(self._sql.insert_events, p, c, v, i, t, recorded_at_us, st, tt, ht, d, h)
-        for column in columns:
-            column.clear()
 
     def _after_commit(self) -> None:
         self._commits += 1
@@ -544,6 +558,7 @@ class PostgresBackend:
         holds the head lock: a check that fails in any slice rolls back every slice."""
         s = self._sql
         await conn.fetchval(s.lock_head)
+        await conn.execute(s.next_generation)
         count = 0
         after = ""  # below every conversation id (ids are never empty)
         while True:

@@ -97,11 +97,14 @@ def _v1(s: str) -> list[str]:
         f"CREATE UNIQUE INDEX conversations_by_activity ON {s}.conversations (last_position)",
         f"""CREATE INDEX conversations_by_parent ON {s}.conversations (parent_id)
             WHERE parent_id IS NOT NULL""",
+        # generation: moved by every rebuild of the summaries, so that a writer that
+        # remembers summaries knows to read them again.
         f"""CREATE TABLE {s}.convlog_head (
-            one      boolean PRIMARY KEY DEFAULT true CHECK (one),
-            position bigint  NOT NULL
+            one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+            position   bigint  NOT NULL,
+            generation bigint  NOT NULL
         )""",
-        f"INSERT INTO {s}.convlog_head (position) VALUES (0)",
+        f"INSERT INTO {s}.convlog_head (position, generation) VALUES (0, 0)",
     ]
 
 
@@ -121,8 +124,8 @@ class Statements:
         #: An advisory lock key for this store's migrations.
         self.migration_lock = f"convlog.{schema}"
         self.meta_table = f"{s}.convlog_meta"
-        self.lock_head = f"SELECT position FROM {s}.convlog_head FOR UPDATE"
-        self.head = f"SELECT position FROM {s}.convlog_head"
+        self.lock_head = f"SELECT position, generation FROM {s}.convlog_head FOR UPDATE"
+        self.next_generation = f"UPDATE {s}.convlog_head SET generation = generation + 1"
         # Each summary with the hash of the event at its version: the head an append chains
         # onto (see eventstore.sqlite._sql.load_folds for why it is taken from the event).
         self.folds = (
@@ -135,6 +138,7 @@ class Statements:
             f"SELECT id, conversation_id, version, position FROM {s}.events "
             "WHERE id = ANY($1::bytea[])"
         )
+        # A chunk of events, when a group's data is too large for one statement (see _write).
         self.insert_events = (
             f"INSERT INTO {s}.events (position, conversation_id, version, id, type, "
             "recorded_at, session_id, turn_id, harness, data, hash) "
@@ -142,27 +146,29 @@ class Statements:
             "$3::bigint[], $4::bytea[], $5::text[], $7::text[], $8::text[], $9::text[], "
             "$10::bytea[], $11::bytea[]) AS u(p, c, v, i, t, st, tt, ht, d, h)"
         )
+        # Everything a group writes, in one statement and so one round trip: its events, its
+        # updated and created summaries, the new head and the commit's notification. Each
+        # parameter is one column as an array: $1-$11 the events (as insert_events), then the
+        # updated summaries' columns, the created ones', the head and the channel.
         n = len(SUMMARY_TYPES)
-        unnest = ", ".join(
-            f"${i + 1}::{kind.split(' ')[0]}[]" for i, (_, kind, _) in enumerate(SUMMARY_TYPES)
-        )
+
+        def arrays(first: int) -> str:
+            return ", ".join(
+                f"${first + i}::{kind.split(' ')[0]}[]"
+                for i, (_, kind, _) in enumerate(SUMMARY_TYPES)
+            )
+
         sets = ", ".join(f"{c} = u.{c}" for c in SUMMARY_COLUMNS[1:])
-        # Created and updated summaries, the new head and the commit's notification: one
-        # statement, one round trip. The ``u`` arrays hold the updated summaries, ``n`` the
-        # created ones (each parameter an array of one column).
-        updates = unnest
-        creates = ", ".join(
-            f"${n + i + 1}::{kind.split(' ')[0]}[]" for i, (_, kind, _) in enumerate(SUMMARY_TYPES)
-        )
-        self.store_summaries = (
-            f"WITH upd AS (UPDATE {s}.conversations t SET {sets} "
-            f"FROM unnest({updates}) AS u({SUMMARY_COLS}) "
-            "WHERE t.conversation_id = u.conversation_id), "
+        self.write_group = (
+            f"WITH ev AS ({self.insert_events}), "
+            f"upd AS (UPDATE {s}.conversations t SET {sets} FROM unnest({arrays(12)}) "
+            f"AS u({SUMMARY_COLS}) WHERE t.conversation_id = u.conversation_id), "
             f"ins AS (INSERT INTO {s}.conversations ({SUMMARY_COLS}) "
-            f"SELECT * FROM unnest({creates})), "
-            f"hd AS (UPDATE {s}.convlog_head SET position = ${2 * n + 1}) "
-            f"SELECT pg_notify(${2 * n + 2}, ${2 * n + 1}::text)"
+            f"SELECT * FROM unnest({arrays(12 + n)})), "
+            f"hd AS (UPDATE {s}.convlog_head SET position = ${12 + 2 * n}) "
+            f"SELECT pg_notify(${13 + 2 * n}, ${12 + 2 * n}::text)"
         )
+        unnest = arrays(1)
         self.insert_summaries = (
             f"INSERT INTO {s}.conversations ({SUMMARY_COLS}) SELECT * FROM unnest({unnest})"
         )

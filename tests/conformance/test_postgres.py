@@ -262,3 +262,18 @@ def test_the_stores_own_parameters_are_not_passed_to_the_server() -> None:
     assert (config.schema, config.durability) == ("t1", "normal")
     assert config.dsn == "postgres://u:pw@h:5433/db?sslmode=disable"
     assert config.shown == "postgres://u:***@h:5433/db?sslmode=disable"
+
+
+async def test_a_group_too_large_for_one_statement_is_written_in_chunks(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("eventstore.postgres._backend._INSERT_BYTES", 500)
+    async with eventstore.connect(pg_url) as store:
+        results = await asyncio.gather(
+            store.append("big", [note("x" * 300) for _ in range(7)]),
+            *(store.append(f"c{i}", [note(i)]) for i in range(20)),
+        )
+        events = await all_events(store)
+        assert (await store.verify()).ok
+    assert sorted(p for r in results for p in r.positions) == list(range(1, 28))
+    assert [e.position for e in events] == list(range(1, 28))
