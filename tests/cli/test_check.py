@@ -3,9 +3,13 @@ problem on a tampered one; the digest to record, and ``--expect`` to check it la
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
+
+import eventstore
+from schemas import ConversationCreated
 
 from .support import run
 
@@ -57,6 +61,53 @@ def test_a_tampered_store_makes_verify_exit_1(store_path: Path) -> None:
     assert document["ok"] is False
     assert (document["conversation_id"], document["version"]) == ("sub", 2)
     assert document["problem"]
+
+
+def test_verify_names_the_first_problem_of_each_conversation(store_path: Path) -> None:
+    tamper(
+        store_path,
+        FORGE,
+        "UPDATE events SET session_id = 'forged' WHERE conversation_id = 'support' AND version = 3",
+        "UPDATE events SET session_id = 'forged' WHERE conversation_id = 'support' AND version = 4",
+    )
+    result = run("verify", "--store", store_path, code=1)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("verify: FAILED: conversation 'sub', version 2: type column says")
+    assert lines[1].startswith(
+        "verify: FAILED: conversation 'support', version 3: hash chain broken"
+    )
+    assert lines[2].startswith("digest: 11:")
+    assert len(lines) == 3
+    document = json.loads(run("verify", "--json", "--store", store_path, code=1).stdout)
+    assert [(p["conversation_id"], p["version"]) for p in document["problems"]] == [
+        ("sub", 2),
+        ("support", 3),
+    ]
+    assert document["more_problems"] == 0
+    assert (document["conversation_id"], document["version"]) == ("sub", 2)
+
+
+def test_verify_lists_100_problems_then_how_many_more(tmp_path: Path) -> None:
+    path = tmp_path / "many.db"
+
+    async def write() -> None:
+        async with eventstore.connect(f"sqlite:///{path}") as store:
+            for n in range(103):
+                await store.append(f"c{n:03d}", [ConversationCreated(title="a title")])
+
+    asyncio.run(write())
+    tamper(path, "UPDATE conversations SET title = 'forged'")
+    lines = run("verify", "--store", path, code=1).stdout.splitlines()
+    assert len(lines) == 102
+    assert lines[0] == (
+        "verify: FAILED: conversation 'c000': summary disagrees with the fold of its events "
+        "(run rebuild_summaries)"
+    )
+    assert lines[99].startswith("verify: FAILED: conversation 'c099': ")
+    assert lines[100] == "verify: FAILED: 3 more problems not listed (the first 100 are above)"
+    assert lines[101].startswith("digest: 103:")
+    document = json.loads(run("verify", "--json", "--store", path, code=1).stdout)
+    assert (len(document["problems"]), document["more_problems"]) == (100, 3)
 
 
 def test_expect_checks_an_earlier_digest(store_path: Path) -> None:
