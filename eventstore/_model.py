@@ -95,6 +95,12 @@ class ConversationSummary(msgspec.Struct, frozen=True, kw_only=True):
     title: str | None = None
     parent_id: str | None = None
     totals: UsageTotals = UsageTotals()
+    messages: int = 0
+    """How many ``messages`` events the conversation holds."""
+    by_model: dict[str, UsageTotals] = msgspec.field(default_factory=dict)
+    """``totals`` split by each call's ``UsageRecord.model``, models in code point order:
+    the same sums, kept per model (a model's ``cost_usd`` is ``None`` unless one of its calls
+    was priced)."""
 
     @property
     def event_count(self) -> int:

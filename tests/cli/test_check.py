@@ -142,3 +142,31 @@ def test_rebuild_refuses_to_launder_a_deletion_unless_forced(store_path: Path) -
     assert "sub" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     run("rebuild-summaries", "--force", "--store", store_path)
+
+
+def test_an_older_store_is_refused_by_reading_commands_and_upgraded_by_a_writing_one(
+    store_path: Path,
+) -> None:
+    """A schema 1 store (the summary columns schema 2 added taken away again): reading
+    commands open read-only and cannot upgrade it; they say what to do, which works."""
+    conn = sqlite3.connect(store_path, isolation_level=None)
+    try:
+        conn.execute("ALTER TABLE conversations DROP COLUMN messages")
+        conn.execute("ALTER TABLE conversations DROP COLUMN by_model")
+        conn.execute("UPDATE convlog_meta SET value = '1' WHERE key = 'schema'")
+    finally:
+        conn.close()
+    result = run("conversations", "--store", store_path, code=1)
+    assert result.stderr.startswith("Error: ")
+    assert "has schema version 1, older than this convlog's" in result.stderr
+    assert "convlog rebuild-summaries" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    run("rebuild-summaries", "--store", store_path)
+    document = json.loads(run("conversations", "--json", "--store", store_path).stdout)
+    assert {c["conversation_id"]: c["messages"] for c in document["conversations"]} == {
+        "support": 4,
+        "sub": 1,
+        "quiet": 1,
+        "broken": 0,
+    }
+    run("verify", "--store", store_path)

@@ -408,6 +408,21 @@ SUMMARY_EDITS = [
             ("version-text", "version = 'x'", "version holds str 'x'"),
             ("title-blob", "title = X'00'", "title holds bytes"),
             ("head-text", "head_hash = 'abc'", "head_hash holds str"),
+            ("messages-text", "messages = 'x'", "messages holds str 'x'"),
+            ("messages-negative", "messages = -1", "messages holds int -1"),
+            ("by-model-blob", "by_model = X'7B7D'", "by_model holds bytes"),
+            ("by-model-not-json", "by_model = '{'", "by_model holds str '{'"),
+            ("by-model-empty-text", "by_model = ''", "by_model holds str ''"),
+            # The one canonical text: no spaces, models in order, each entry complete.
+            ("by-model-spaced", "by_model = replace(by_model, ',', ', ')", "by_model holds str"),
+            ("by-model-short", "by_model = replace(by_model, '[1,0,', '[1,')", "by_model holds"),
+            ("by-model-negative", "by_model = replace(by_model, '[1,0,', '[1,-1,')", "by_model"),
+            ("by-model-no-model", "by_model = replace(by_model, 'test-model', '')", "by_model"),
+            ("by-model-cost-nan", "by_model = replace(by_model, '\"0.004\"', '\"NaN\"')", "by_"),
+            ("by-model-cost-number", "by_model = replace(by_model, '\"0.004\"', '0.004')", "by_"),
+            # More unpriced calls than calls; a cost where no call was priced.
+            ("by-model-unpriced", "by_model = replace(by_model, '[1,0,', '[1,2,')", "by_model"),
+            ("by-model-cost-unpriced", "by_model = replace(by_model, '[1,0,', '[1,1,')", "by_"),
         ]
     ),
 ]
@@ -491,6 +506,24 @@ AHEAD_EDITS = [
     pytest.param("calls = calls + 1", "calls", id="calls"),
     pytest.param("cost_usd = '1'", "cost_usd", id="cost"),
     pytest.param("updated_at = updated_at + 1", "updated_at_us", id="time"),
+    pytest.param("messages = messages + 1", "messages", id="messages"),
+    pytest.param(
+        "by_model = replace(by_model, '[1,0,14,', '[1,0,15,')",
+        "by_model['test-model'].prompt_tokens",
+        id="by-model-tokens",
+    ),
+    # The same totals, claimed by another model: no deletion leaves that, but the rule is
+    # "any claim above the events", and a rebuild that refuses too much can be forced.
+    pytest.param(
+        "by_model = replace(by_model, 'test-model', 'other-model')",
+        "by_model['other-model'].calls",
+        id="by-model-renamed",
+    ),
+    pytest.param(
+        "by_model = replace(by_model, '}', ',\"zz\":[1,1,0,0,0,0,0,\"0\"]}')",
+        "by_model['zz'].calls",
+        id="by-model-another-model",
+    ),
 ]
 
 
