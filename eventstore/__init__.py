@@ -19,6 +19,7 @@ from ._model import Direction as Direction
 from ._model import ExpectedVersion as ExpectedVersion
 from ._model import Page as Page
 from ._model import UsageTotals as UsageTotals
+from ._model import VerifyProblem as VerifyProblem
 from ._model import VerifyReport as VerifyReport
 from ._store import Store as Store
 from ._store import connect as connect
@@ -48,6 +49,7 @@ __all__ = (
     "StoreCorrupted",
     "StoreError",
     "UsageTotals",
+    "VerifyProblem",
     "VerifyReport",
     "WrongExpectedVersion",
     "connect",

@@ -22,6 +22,7 @@ __all__ = (
     "ExpectedVersion",
     "Page",
     "UsageTotals",
+    "VerifyProblem",
     "VerifyReport",
 )
 
@@ -94,6 +95,12 @@ class ConversationSummary(msgspec.Struct, frozen=True, kw_only=True):
     title: str | None = None
     parent_id: str | None = None
     totals: UsageTotals = UsageTotals()
+    messages: int = 0
+    """How many ``messages`` events the conversation holds."""
+    by_model: dict[str, UsageTotals] = msgspec.field(default_factory=dict)
+    """``totals`` split by each call's ``UsageRecord.model``, models in code point order:
+    the same sums, kept per model (a model's ``cost_usd`` is ``None`` unless one of its calls
+    was priced)."""
 
     @property
     def event_count(self) -> int:
@@ -116,9 +123,22 @@ class Page(msgspec.Struct, Generic[T], frozen=True):
     next_cursor: str | None = None
 
 
+class VerifyProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """One problem :meth:`Store.verify` found: the first of its conversation, or one of the
+    whole store (``conversation_id`` ``None``: a damaged file, a deleted position, a digest
+    that differs)."""
+
+    problem: str
+    conversation_id: str | None = None
+    version: int | None = None
+
+
 class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     """The outcome of :meth:`Store.verify`. ``problem`` is ``None`` when everything checks out;
-    otherwise it describes the first problem found, located by conversation and version."""
+    otherwise it describes the first problem found, located by conversation and version, and
+    ``problems`` lists the first problem of each conversation that has one and every
+    store-wide problem, in the order found: at most 100 (``Store.verify``'s ``max_problems``),
+    ``more_problems`` counting those past it."""
 
     events: int
     conversations: int
@@ -129,6 +149,8 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     """The store-wide digest ``"<head position>:<hex>"`` of the history verify read: every
     event's hash folded in position order. Record it where the store's owner cannot rewrite
     it; ``verify(expect=digest)`` later checks that history is still there, unchanged."""
+    problems: tuple[VerifyProblem, ...] = ()
+    more_problems: int = 0
 
     @property
     def ok(self) -> bool:

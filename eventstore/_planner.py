@@ -23,7 +23,7 @@ from schemas import Messages, SchemaError, StoredEvent
 from schemas.types import MAX_SAFE_INT
 
 from ._chain import GENESIS, link
-from ._fold import Fold, to_us
+from ._fold import MODEL_FIELDS, Fold, to_us
 from ._model import ANY, EXISTS, NO_CONVERSATION, AppendResult, ExpectedVersion
 from .backend import AppendRequest
 from .errors import DuplicateEventId, IntegrityError, StoreError, WrongExpectedVersion
@@ -60,6 +60,7 @@ _TOTALS = (
     "completion_reasoning_tokens",
 )
 _CREATED = "conversation_created"
+_NO_CALLS = (0, 0, 0, 0, 0, 0, 0, 0)
 
 
 class Plan:
@@ -277,7 +278,11 @@ def total_overflow(fold: Fold | None, req: AppendRequest) -> SchemaError | None:
 
 # -- rebuilding summaries -----------------------------------------------------------------
 
-_CLAIMS = ("version", "last_position", "updated_at_us", "calls", *_TOTALS)
+#: What a summary claims, each as (the name a report gives, the fold's attribute).
+_CLAIMS = (
+    *((name, name) for name in ("version", "last_position", "updated_at_us", "calls", *_TOTALS)),
+    ("messages", "message_events"),
+)
 
 
 def summary_ahead(stored: Fold, events: Fold) -> str | None:
@@ -285,13 +290,19 @@ def summary_ahead(stored: Fold, events: Fold) -> str | None:
 
     A summary is derived data: one that is behind, or garbled, is mended by rebuilding it. One
     that claims *more* than the events hold (a later version, position or time, more calls,
-    tokens or cost) is evidence that events were deleted, and rebuilding it from what is left
-    would erase that evidence."""
-    for name in _CLAIMS:
-        if getattr(stored, name) > getattr(events, name):
-            return f"{name} {getattr(stored, name)} > {getattr(events, name)}"
+    messages, tokens or cost, in all or for one model) is evidence that events were deleted,
+    and rebuilding it from what is left would erase that evidence."""
+    for name, attribute in _CLAIMS:
+        if getattr(stored, attribute) > getattr(events, attribute):
+            return f"{name} {getattr(stored, attribute)} > {getattr(events, attribute)}"
     if stored.cost_usd > events.cost_usd:
         return f"cost_usd {stored.cost_usd} > {events.cost_usd}"
+    held_by_model = events.tallies()
+    for model, claimed in stored.tallies().items():
+        held = held_by_model.get(model) or _NO_CALLS
+        for name, claim, have in zip(MODEL_FIELDS, claimed, held, strict=True):
+            if claim > have:
+                return f"by_model[{model!r}].{name} {claim} > {have}"
     return None
 
 

@@ -42,7 +42,7 @@ from ._model import (
     Page,
     VerifyReport,
 )
-from ._verify import parse_digest, verify
+from ._verify import MAX_PROBLEMS, parse_digest, verify
 from .backend import AppendRequest, Backend, PreparedEvent
 from .errors import ConversationNotFound, IntegrityError, StoreClosed
 
@@ -379,21 +379,27 @@ class Store:
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
         return fold.state()
 
-    async def verify(self, *, expect: str | None = None) -> VerifyReport:
+    async def verify(
+        self, *, expect: str | None = None, max_problems: int = MAX_PROBLEMS
+    ) -> VerifyReport:
         """Check the whole store: the engine finds its file sound, every event decodes,
         versions are gapless, hash chains and summaries match. Returns a report naming the
-        first problem (``report.ok`` if none); a damaged file is reported, not raised.
+        first problem of each conversation that has one, and each problem of the store as a
+        whole, up to ``max_problems`` of them, counting the rest (``report.ok`` if none); a
+        damaged file is reported, not raised.
 
         The report's ``digest`` covers the whole history up to its head position. Kept
         somewhere the store's owner cannot rewrite, it is an anchor: ``expect=`` a digest
         recorded earlier checks that the history it covered is still there, unchanged, which
         also catches a deleted tail of the whole store (see ``docs/store.md``).
 
-        :raises SchemaError: if ``expect`` is not a digest this store makes.
+        :raises SchemaError: if ``expect`` is not a digest this store makes, or
+            ``max_problems`` is not a positive integer.
         """
         self._check_open()
         anchor = None if expect is None else parse_digest(expect)
-        return await verify(self._backend, anchor)
+        limit = _int(max_problems, "$.max_problems", 1)
+        return await verify(self._backend, anchor, limit)
 
     async def rebuild_summaries(self, *, force: bool = False) -> int:
         """Recompute every conversation summary from its events; returns how many.

@@ -12,14 +12,26 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-from ._fold import Fold, to_us
+from ._fold import Fold, ModelTally, to_us
 from .errors import IntegrityError
 
-__all__ = ("SUMMARY_COLUMNS", "fold_from_row", "summary_row")
+__all__ = ("SUMMARY_COLUMNS", "fold_from_row", "models_json", "summary_row")
+
+_Count = Annotated[int, msgspec.Meta(ge=0)]
+#: The ``by_model`` column: model -> its seven counts and the text of its exact cost sum
+#: (:data:`~eventstore._fold.MODEL_FIELDS`), as compact JSON with the models in code point
+#: order: one canonical text for each map, so the writer, a rebuild and verify agree byte for
+#: byte.
+_Models = dict[
+    Annotated[str, msgspec.Meta(min_length=1)],
+    tuple[_Count, _Count, _Count, _Count, _Count, _Count, _Count, str],
+]
+_encode_models = msgspec.json.Encoder(order="sorted").encode  # a Decimal as its str()
+_decode_models = msgspec.json.Decoder(_Models).decode
 
 
 class _SummaryRow(msgspec.Struct, array_like=True, gc=False):
@@ -42,6 +54,8 @@ class _SummaryRow(msgspec.Struct, array_like=True, gc=False):
     prompt_cache_creation_tokens: int
     completion_reasoning_tokens: int
     cost_usd: str
+    messages: int
+    by_model: str
 
 
 #: The summary columns, in the order :func:`summary_row` gives and :func:`fold_from_row` takes.
@@ -51,13 +65,21 @@ _MIN_US, _MAX_US = to_us(datetime.min.replace(tzinfo=UTC)), to_us(datetime.max.r
 
 def summary_row(f: Fold) -> tuple[Any, ...]:
     """The fold as the values of :data:`SUMMARY_COLUMNS`. The cost sum is stored as the text
-    of its exact ``Decimal``."""
+    of its exact ``Decimal``; the per-model totals as :func:`models_json`."""
     return (
         f.conversation_id, f.version, f.created_at_us, f.updated_at_us, f.last_position,
         f.head_hash, f.title, f.parent_id, f.calls, f.unpriced_calls, f.prompt_tokens,
         f.completion_tokens, f.prompt_cached_tokens, f.prompt_cache_creation_tokens,
-        f.completion_reasoning_tokens, str(f.cost_usd),
+        f.completion_reasoning_tokens, str(f.cost_usd), f.message_events, models_json(f),
     )  # fmt: skip
+
+
+def models_json(f: Fold) -> str:
+    """The ``by_model`` column of a fold's per-model totals: ``{}`` when it has none, else
+    ``{"gpt-4o":[calls,unpriced_calls,prompt,completion,cached,cache_creation,reasoning,
+    "cost"],...}``, models in code point order, no spaces."""
+    tallies = f.tallies()
+    return _encode_models(tallies).decode() if tallies else "{}"
 
 
 def fold_from_row(row: Sequence[Any]) -> Fold:
@@ -89,7 +111,42 @@ def fold_from_row(row: Sequence[Any]) -> Fold:
     for column, us in (("created_at", f.created_at_us), ("updated_at", f.updated_at_us)):
         if not _MIN_US <= us <= _MAX_US:
             raise _altered(row, column)
+    f.message_events = row[16]
+    if row[16] < 0:
+        raise _altered(row, "messages")
+    if row[17] != "{}":
+        models = _models(row)
+        if len(models) == 1 and next(iter(models.values())) == f.totals_tally():
+            f.model = next(iter(models))  # the common case: as the fold of the events keeps it
+        else:
+            f.models = models
     return f
+
+
+def _models(row: Sequence[Any]) -> dict[str, ModelTally]:
+    """The ``by_model`` column as a fold keeps it, if it is what the writer stores: the
+    canonical text of counts no smaller than zero, each model with a call, each cost a finite
+    decimal that is 0 unless some of the model's calls were priced."""
+    text = row[17]
+    try:
+        decoded = _decode_models(text)
+        models: dict[str, ModelTally] = {}
+        for model, (*counts, cost_text) in decoded.items():
+            cost = Decimal(cost_text)
+            calls, without_cost = counts[0], counts[1]
+            if (
+                not cost.is_finite()
+                or calls < 1
+                or without_cost > calls
+                or (cost and calls <= without_cost)
+            ):
+                raise _altered(row, "by_model")
+            models[model] = [*counts, cost]
+    except (msgspec.ValidationError, msgspec.DecodeError, InvalidOperation):
+        raise _altered(row, "by_model") from None
+    if not models or _encode_models(decoded).decode() != text:  # not the one canonical text
+        raise _altered(row, "by_model")
+    return models
 
 
 def _altered(row: Sequence[Any], column: str) -> IntegrityError:

@@ -123,8 +123,11 @@ def test_the_cli_bench_builds_its_store_once_and_times_every_command(
         "cost",
         "cost --by conversation",
         "cost --by model",
+        "cost --by day",
     }
-    assert "convlog cost --by model" in bench_cli.report(figures, 500)
+    report = bench_cli.report(figures, 500)
+    assert "convlog cost --by model" in report
+    assert "reads every event" in report  # --by day
 
 
 @pytest.mark.postgres

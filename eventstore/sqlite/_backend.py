@@ -191,8 +191,8 @@ class SQLiteBackend:
                     "INSERT INTO convlog_meta (key, value) VALUES ('schema', ?)",
                     (str(sql.SCHEMA_VERSION),),
                 )
-            else:
-                _check_schema_version(self.path, row)
+            elif _check_schema_version(self.path, row, writing=True) == 1:
+                sql.migrate_1_to_2(conn)  # in this transaction: all of it, or nothing
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -535,11 +535,12 @@ def _read_only_uri(path: str) -> str:
     return f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
 
 
-def _check_schema_version(path: str | None, row: Any) -> None:
-    """``convlog_meta``'s schema row names a version this convlog reads.
+def _check_schema_version(path: str | None, row: Any, *, writing: bool = False) -> int:
+    """The version ``convlog_meta``'s schema row names, if this convlog reads it: its own, or,
+    when ``writing`` (the store is opened to write, and will migrate it), an older one.
 
     :raises StoreError: if the row is missing or not a version (a damaged or foreign file),
-        or names a newer schema.
+        names a newer schema, or, read-only, an older one.
     """
     where = path or "the in-memory store"
     value = row[0] if row is not None else None
@@ -553,6 +554,13 @@ def _check_schema_version(path: str | None, row: Any) -> None:
             f"database schema version {value} is newer than this convlog supports "
             f"({sql.SCHEMA_VERSION}); upgrade convlog"
         )
+    if int(value) < sql.SCHEMA_VERSION and not writing:
+        raise StoreError(
+            f"{where} has schema version {value}, older than this convlog's "
+            f"({sql.SCHEMA_VERSION}), and a read-only open cannot upgrade it: open it once to "
+            "write (for example `convlog rebuild-summaries`), which upgrades it in place"
+        )
+    return int(value)
 
 
 def _is_damage(exc: BaseException) -> TypeGuard[sqlite3.Error]:

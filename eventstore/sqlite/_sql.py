@@ -18,13 +18,14 @@ from .._event_rows import events_from_rows
 from .._fold import Fold
 from .._model import ConversationSummary
 from .._planner import IdHit, Plan
-from .._summary_row import SUMMARY_COLUMNS, fold_from_row, summary_row
+from .._summary_row import SUMMARY_COLUMNS, fold_from_row, models_json, summary_row
 from ..errors import IntegrityError
 
 __all__ = (
     "DDL",
     "EVENT_COLS",
     "INSERT_EVENT",
+    "MIGRATE_1_TO_2",
     "PAGE_COLS",
     "SCHEMA_VERSION",
     "SELECT_SUMMARIES",
@@ -32,6 +33,7 @@ __all__ = (
     "check_integrity",
     "load_folds",
     "lookup_ids",
+    "migrate_1_to_2",
     "query_chain",
     "query_events",
     "query_first_missing",
@@ -44,7 +46,8 @@ __all__ = (
     "write_plan",
 )
 
-SCHEMA_VERSION = 1
+#: 2 added the summary columns ``messages`` and ``by_model`` (:data:`MIGRATE_1_TO_2`).
+SCHEMA_VERSION = 2
 MAX_VERSION = (1 << 63) - 1
 _CHUNK = 500  # ids per IN (...) list
 _PROBLEMS = 10  # problems an integrity check lists at most
@@ -92,12 +95,22 @@ DDL = (
         prompt_cached_tokens         INTEGER NOT NULL,
         prompt_cache_creation_tokens INTEGER NOT NULL,
         completion_reasoning_tokens  INTEGER NOT NULL,
-        cost_usd                     TEXT    NOT NULL
+        cost_usd                     TEXT    NOT NULL,
+        messages                     INTEGER NOT NULL,
+        by_model                     TEXT    NOT NULL
     ) WITHOUT ROWID""",
     "CREATE UNIQUE INDEX IF NOT EXISTS conversations_by_activity ON conversations (last_position)",
     """CREATE INDEX IF NOT EXISTS conversations_by_parent ON conversations (parent_id)
        WHERE parent_id IS NOT NULL""",
     "CREATE TABLE IF NOT EXISTS convlog_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+#: What turns a schema 1 store into a schema 2 one, before its new columns are filled
+#: (:func:`migrate_1_to_2`). A column added to a table with rows needs a default; the writer
+#: stores every column explicitly, so the defaults are never used after.
+MIGRATE_1_TO_2 = (
+    "ALTER TABLE conversations ADD COLUMN messages INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE conversations ADD COLUMN by_model TEXT NOT NULL DEFAULT '{}'",
 )
 
 # A page of one conversation: its id is the one asked for, not fetched again (a str per row).
@@ -125,7 +138,8 @@ _UPDATE_SUMMARY_SET = (
     "UPDATE conversations SET version = ?, created_at = ?, updated_at = ?, last_position = ?, "
     "head_hash = ?, {title_parent}calls = ?, unpriced_calls = ?, prompt_tokens = ?, "
     "completion_tokens = ?, prompt_cached_tokens = ?, prompt_cache_creation_tokens = ?, "
-    "completion_reasoning_tokens = ?, cost_usd = ? WHERE conversation_id = ?"
+    "completion_reasoning_tokens = ?, cost_usd = ?, messages = ?, by_model = ? "
+    "WHERE conversation_id = ?"
 )
 _UPDATE_SUMMARY = _UPDATE_SUMMARY_SET.format(title_parent="title = ?, parent_id = ?, ")
 _UPDATE_SUMMARY_BARE = _UPDATE_SUMMARY_SET.format(title_parent="title = NULL, parent_id = NULL, ")
@@ -394,6 +408,44 @@ def rebuild(conn: sqlite3.Connection, force: bool) -> int:
             conn.execute("ROLLBACK")
         raise
     return count
+
+
+def migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Add schema 2's summary columns and fill them from the events, inside the caller's
+    transaction. Only the new columns are written: the rest of each summary stays as it was,
+    so whatever ``verify`` would have found in it (a deletion, an edit) it still finds. A
+    conversation with an event that does not decode keeps the defaults (``verify`` reports
+    that event); so does a summary without events."""
+    for statement in MIGRATE_1_TO_2:
+        conn.execute(statement)
+    rows = conn.execute(
+        f"SELECT {EVENT_COLS} FROM events WHERE type = 'messages' ORDER BY conversation_id, version"
+    )
+    update = "UPDATE conversations SET messages = ?, by_model = ? WHERE conversation_id = ?"
+    batch: list[tuple[Any, ...]] = []
+
+    def done(fold: Fold | None, bad: bool) -> None:
+        if fold is not None and not bad:
+            batch.append((fold.message_events, models_json(fold), fold.conversation_id))
+        if len(batch) >= _CHUNK:
+            conn.executemany(update, batch)
+            batch.clear()
+
+    fold: Fold | None = None
+    bad = False  # an event of this conversation does not decode
+    for row in rows:
+        cid = row[8]
+        if fold is None or fold.conversation_id != cid:
+            done(fold, bad)
+            fold, bad = Fold(cid), False
+        if not bad:
+            try:
+                fold.add(events_from_rows([row], (cid,))[0].data)
+            except IntegrityError:
+                bad = True
+    done(fold, bad)
+    conn.executemany(update, batch)
+    conn.execute("UPDATE convlog_meta SET value = '2' WHERE key = 'schema'")
 
 
 def _events_with_hash(rows: Iterable[Sequence[Any]]) -> Iterable[tuple[StoredEvent, bytes]]:

@@ -8,7 +8,10 @@ here, so the listing and the command say the same. Data only: no imports.
 
 from __future__ import annotations
 
-__all__ = ("COMMANDS", "short_help")
+__all__ = ("COMMANDS", "HELP", "short_help")
+
+#: What ``convlog --help`` says of the program, under its usage line.
+HELP = "convlog: an event-sourced conversation store for LLM agents."
 
 #: name -> (module, short help). A short help fits the listing's 80 columns: 55 characters.
 COMMANDS: dict[str, tuple[str, str]] = {

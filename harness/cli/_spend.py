@@ -1,4 +1,5 @@
-"""The sums behind ``convlog cost``: from the summaries, or from each call's usage.
+"""The sums behind ``convlog cost``: from the summaries (totals by conversation and by
+model), or from each call's usage (by day or harness, within a time window, repriced).
 
 Persisted costs are added exactly (as decimals of each stored value, as the store sums its
 summaries) and a sum is ``None`` when no call in it was priced: an unknown cost, never 0.
@@ -164,13 +165,20 @@ class Report:
 async def from_summaries(
     store: eventstore.Store, conversation_id: str | None, include_children: bool, by: str | None
 ) -> Report:
-    """Totals (and ``--by conversation``) from the summaries alone."""
+    """Totals, ``--by conversation`` and ``--by model`` from the summaries alone (each keeps
+    its conversation's totals per model)."""
     if conversation_id is not None:
         summaries = await family(store, conversation_id, include_children=include_children)
     else:
         summaries = await _all_summaries(store)
     rows = [Row(s.conversation_id, s.totals, title=s.title) for s in summaries]
     total = Row("total", add_totals([row.totals for row in rows]))
+    if by == "model":
+        models: dict[str, list[UsageTotals]] = {}
+        for s in summaries:
+            for model, totals in s.by_model.items():
+                models.setdefault(model, []).append(totals)
+        rows = [Row(model, add_totals(parts)) for model, parts in models.items()]
     return Report(
         conversation_id,
         include_children,

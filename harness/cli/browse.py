@@ -77,6 +77,7 @@ def conversations(
                     title,
                     *([] if terminal else [s.parent_id or ""]),
                     tokens(s.version),
+                    tokens(s.messages),
                     tokens(s.totals.calls),
                     totals_in(s.totals),
                     totals_out(s.totals),
@@ -84,7 +85,7 @@ def conversations(
                     when(s.updated_at, seconds=not terminal),
                 ]
             )
-        numbers = ["events", "calls", "tokens in", "tokens out", "cost"]
+        numbers = ["events", "messages", "calls", "tokens in", "tokens out", "cost"]
         columns = ["id", "title", *([] if terminal else ["parent"]), *numbers, "last activity"]
         echo_table(columns, rows, right=numbers, wrap=["id", "title"])
         _more(page.next_cursor)

@@ -25,7 +25,8 @@ __all__ = ("rebuild_summaries", "verify")
 @click.option("--json", "as_json", is_flag=True, help="The report as one JSON document.")
 @store_option
 def verify(expect: str | None, as_json: bool, store: StoreArg) -> None:
-    """Check every event, hash chain and summary; exit 1 naming the first problem."""
+    """Check every event, hash chain and summary; exit 1 naming the first problem of each
+    conversation that has one, one line each (at most 100, then how many more)."""
     import msgspec
 
     from eventstore import VerifyReport
@@ -48,11 +49,17 @@ def verify(expect: str | None, as_json: bool, store: StoreArg) -> None:
     elif report.ok:
         click.echo(f"verify: ok ({report.events:,} events, {report.conversations:,} conversations)")
     else:
-        where = ""
-        if report.conversation_id is not None:
-            where = f"conversation {report.conversation_id!r}"
-            where += f", version {report.version}: " if report.version is not None else ": "
-        click.echo(f"verify: FAILED: {where}{report.problem}")
+        for found in report.problems:
+            where = ""
+            if found.conversation_id is not None:
+                where = f"conversation {found.conversation_id!r}"
+                where += f", version {found.version}: " if found.version is not None else ": "
+            click.echo(f"verify: FAILED: {where}{found.problem}")
+        if report.more_problems:
+            click.echo(
+                f"verify: FAILED: {report.more_problems:,} more problems not listed "
+                f"(the first {len(report.problems):,} are above)"
+            )
     if not as_json and report.digest is not None:
         click.echo(f"digest: {report.digest}")
     if not report.ok:

@@ -1,9 +1,10 @@
 """``convlog cost``: what was spent, as the harnesses persisted it, summed up.
 
-Totals, and ``--by conversation``, come from the store's summaries (a page of summaries a
-thousand conversations, whatever the number of events). ``--by model|day|harness``,
-``--since``/``--until`` and ``--reprice`` need each call's usage, so they read the
-``messages`` events: time grows with the events read (figures in ``bench/README.md``).
+Totals, ``--by conversation`` and ``--by model`` come from the store's summaries (a page of
+summaries a thousand conversations, whatever the number of events; each summary keeps its
+conversation's totals per model). ``--by day|harness``, ``--since``/``--until`` and
+``--reprice`` need each call's usage, so they read the ``messages`` events: time grows with
+the events read (figures in ``bench/README.md``).
 
 Calls stored without a price are counted apart and never summed as 0. ``--reprice`` prices
 the same tokens with today's table beside the persisted figure, as an estimate; the persisted
@@ -87,7 +88,7 @@ def cost(
 
     async def main() -> Report:
         async with open_store(store, read_only=True) as opened:
-            if by in (None, "conversation") and window == (None, None) and table is None:
+            if by in (None, "conversation", "model") and window == (None, None) and table is None:
                 return await from_summaries(opened, conversation, include_children, by)
             return await from_events(opened, conversation, include_children, by, window, table)
 

@@ -26,6 +26,7 @@ def test_conversations_text_lists_totals_newest_first(store_path: Path) -> None:
             "title",
             "parent",
             "events",
+            "messages",
             "calls",
             "tokens",
             "in",
@@ -67,9 +68,15 @@ def test_conversations_json_is_the_summaries(store_path: Path) -> None:
     }
     assert by_id["sub"]["parent_id"] == "support"
     assert by_id["quiet"]["totals"]["cost_usd"] is None  # no call: unknown, never 0
+    assert support["messages"] == 4  # question, tool call, its result, unpriced answer
+    assert list(support["by_model"]) == ["gpt-4o", "mystery-1"]
+    assert support["by_model"]["gpt-4o"]["cost_usd"] == 0.0111
+    assert support["by_model"]["mystery-1"]["cost_usd"] is None  # unpriced: never 0
+    assert by_id["quiet"]["messages"] == 1
+    assert by_id["broken"]["by_model"] == {}
     assert set(support) == {
         "conversation_id", "version", "created_at", "updated_at", "last_position", "title",
-        "parent_id", "totals",
+        "parent_id", "totals", "messages", "by_model",
     }  # fmt: skip
 
 

@@ -3,9 +3,13 @@ problem on a tampered one; the digest to record, and ``--expect`` to check it la
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
+
+import eventstore
+from schemas import ConversationCreated
 
 from .support import run
 
@@ -59,6 +63,53 @@ def test_a_tampered_store_makes_verify_exit_1(store_path: Path) -> None:
     assert document["problem"]
 
 
+def test_verify_names_the_first_problem_of_each_conversation(store_path: Path) -> None:
+    tamper(
+        store_path,
+        FORGE,
+        "UPDATE events SET session_id = 'forged' WHERE conversation_id = 'support' AND version = 3",
+        "UPDATE events SET session_id = 'forged' WHERE conversation_id = 'support' AND version = 4",
+    )
+    result = run("verify", "--store", store_path, code=1)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("verify: FAILED: conversation 'sub', version 2: type column says")
+    assert lines[1].startswith(
+        "verify: FAILED: conversation 'support', version 3: hash chain broken"
+    )
+    assert lines[2].startswith("digest: 11:")
+    assert len(lines) == 3
+    document = json.loads(run("verify", "--json", "--store", store_path, code=1).stdout)
+    assert [(p["conversation_id"], p["version"]) for p in document["problems"]] == [
+        ("sub", 2),
+        ("support", 3),
+    ]
+    assert document["more_problems"] == 0
+    assert (document["conversation_id"], document["version"]) == ("sub", 2)
+
+
+def test_verify_lists_100_problems_then_how_many_more(tmp_path: Path) -> None:
+    path = tmp_path / "many.db"
+
+    async def write() -> None:
+        async with eventstore.connect(f"sqlite:///{path}") as store:
+            for n in range(103):
+                await store.append(f"c{n:03d}", [ConversationCreated(title="a title")])
+
+    asyncio.run(write())
+    tamper(path, "UPDATE conversations SET title = 'forged'")
+    lines = run("verify", "--store", path, code=1).stdout.splitlines()
+    assert len(lines) == 102
+    assert lines[0] == (
+        "verify: FAILED: conversation 'c000': summary disagrees with the fold of its events "
+        "(run rebuild_summaries)"
+    )
+    assert lines[99].startswith("verify: FAILED: conversation 'c099': ")
+    assert lines[100] == "verify: FAILED: 3 more problems not listed (the first 100 are above)"
+    assert lines[101].startswith("digest: 103:")
+    document = json.loads(run("verify", "--json", "--store", path, code=1).stdout)
+    assert (len(document["problems"]), document["more_problems"]) == (100, 3)
+
+
 def test_expect_checks_an_earlier_digest(store_path: Path) -> None:
     digest = json.loads(run("verify", "--json", "--store", store_path).stdout)["digest"]
     run("verify", "--expect", digest, "--store", store_path)
@@ -91,3 +142,31 @@ def test_rebuild_refuses_to_launder_a_deletion_unless_forced(store_path: Path) -
     assert "sub" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     run("rebuild-summaries", "--force", "--store", store_path)
+
+
+def test_an_older_store_is_refused_by_reading_commands_and_upgraded_by_a_writing_one(
+    store_path: Path,
+) -> None:
+    """A schema 1 store (the summary columns schema 2 added taken away again): reading
+    commands open read-only and cannot upgrade it; they say what to do, which works."""
+    conn = sqlite3.connect(store_path, isolation_level=None)
+    try:
+        conn.execute("ALTER TABLE conversations DROP COLUMN messages")
+        conn.execute("ALTER TABLE conversations DROP COLUMN by_model")
+        conn.execute("UPDATE convlog_meta SET value = '1' WHERE key = 'schema'")
+    finally:
+        conn.close()
+    result = run("conversations", "--store", store_path, code=1)
+    assert result.stderr.startswith("Error: ")
+    assert "has schema version 1, older than this convlog's" in result.stderr
+    assert "convlog rebuild-summaries" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    run("rebuild-summaries", "--store", store_path)
+    document = json.loads(run("conversations", "--json", "--store", store_path).stdout)
+    assert {c["conversation_id"]: c["messages"] for c in document["conversations"]} == {
+        "support": 4,
+        "sub": 1,
+        "quiet": 1,
+        "broken": 0,
+    }
+    run("verify", "--store", store_path)

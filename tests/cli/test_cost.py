@@ -60,16 +60,21 @@ def test_total_text_says_plainly_what_is_unpriced(store_path: Path) -> None:
     assert "1 of 3 calls were stored without a price: their cost is unknown" in out
 
 
-def test_by_model_reads_the_calls(store_path: Path) -> None:
+def test_by_model_from_the_summaries(store_path: Path) -> None:
     document = cost(store_path, "--by", "model")
-    assert document["source"] == "events"
+    assert document["source"] == "summaries"
     rows = {row["key"]: row["totals"] for row in document["rows"]}
     assert list(rows) == ["gpt-4o", "claude-sonnet-4-5", "mystery-1"]  # by cost, highest first
     assert rows["mystery-1"] == totals(
         1, 1, None, prompt_tokens=100, completion_tokens=20
     )  # unpriced: null, never 0
     assert rows["claude-sonnet-4-5"]["cost_usd"] == 0.002
-    assert document["total"]["totals"] == ALL  # the events add up to the summaries
+    assert document["total"]["totals"] == ALL
+    # The calls themselves, read when a window needs them, say the same.
+    scanned = cost(store_path, "--by", "model", "--since", "2000-01-01")
+    assert scanned["source"] == "events"
+    assert scanned["rows"] == document["rows"]
+    assert scanned["total"] == document["total"]
 
 
 def test_by_model_text(store_path: Path) -> None:

@@ -43,11 +43,12 @@ def llm_call(
     cache_creation: int = 0,
     reasoning: int = 0,
     text: str = "ok",
+    model: str = "test-model",
 ) -> Messages:
     """An assistant answer with the usage of the call that produced it (unpriced if ``cost``
     is ``None``)."""
     usage = UsageRecord(
-        model="test-model",
+        model=model,
         provider="test",
         prompt_tokens=prompt,
         completion_tokens=completion,

@@ -10,7 +10,7 @@ import pytest
 
 import eventstore
 from eventstore import Direction
-from schemas import UnknownEvent
+from schemas import SchemaError, UnknownEvent
 
 from .support import collect, llm_call, note, said
 
@@ -169,6 +169,59 @@ async def test_verify_reports_the_first_tampered_event(
     assert not report.ok
     assert report.problem
     assert (report.conversation_id, report.version) in {(cid, v) for v in versions}
+
+
+async def test_verify_reports_the_first_problem_of_every_conversation(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    tamper(
+        f"UPDATE events SET data = {FORGED} WHERE {_event('a', 4)}",
+        f"UPDATE events SET data = {FORGED} WHERE {_event('a', 2)}",  # a's first problem
+        f"UPDATE events SET session_id = 'forged' WHERE {_event('c', 3)}",
+        "UPDATE conversations SET prompt_tokens = prompt_tokens - 1 WHERE conversation_id = 'b'",
+    )
+
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+        first_only = await store.verify(max_problems=1)
+        with pytest.raises(SchemaError, match="max_problems"):
+            await store.verify(max_problems=0)
+
+    assert not report.ok
+    assert [(p.conversation_id, p.version) for p in report.problems] == [
+        ("a", 2),
+        ("b", None),
+        ("c", 3),
+    ]
+    assert "type column says" in report.problems[0].problem
+    assert "summary disagrees with the fold" in report.problems[1].problem
+    assert (report.problem, report.conversation_id, report.version) == (
+        report.problems[0].problem,
+        "a",
+        2,
+    )
+    assert report.more_problems == 0
+    assert (report.events, report.conversations) == (12, 3)  # every event read, all checked
+    assert report.digest is not None
+    assert first_only.problems == report.problems[:1]
+    assert first_only.more_problems == 2
+    assert first_only.problem == report.problem
+
+
+async def test_verify_reports_store_wide_problems_beside_conversations(
+    tamper: Tamper, sqlite_url: str
+) -> None:
+    tamper(
+        f"UPDATE events SET data = {FORGED} WHERE {_event('c', 2)}",
+        "DELETE FROM events WHERE conversation_id = 'b'",
+        "DELETE FROM conversations WHERE conversation_id = 'b'",
+    )
+
+    async with eventstore.connect(sqlite_url) as store:
+        report = await store.verify()
+
+    assert [(p.conversation_id, p.version) for p in report.problems] == [("c", 2), (None, None)]
+    assert report.problems[1].problem.startswith("events deleted: position 3 holds no event")
 
 
 async def test_verify_on_an_untouched_file_is_clean(tamper: Tamper, sqlite_url: str) -> None:
@@ -355,6 +408,21 @@ SUMMARY_EDITS = [
             ("version-text", "version = 'x'", "version holds str 'x'"),
             ("title-blob", "title = X'00'", "title holds bytes"),
             ("head-text", "head_hash = 'abc'", "head_hash holds str"),
+            ("messages-text", "messages = 'x'", "messages holds str 'x'"),
+            ("messages-negative", "messages = -1", "messages holds int -1"),
+            ("by-model-blob", "by_model = X'7B7D'", "by_model holds bytes"),
+            ("by-model-not-json", "by_model = '{'", "by_model holds str '{'"),
+            ("by-model-empty-text", "by_model = ''", "by_model holds str ''"),
+            # The one canonical text: no spaces, models in order, each entry complete.
+            ("by-model-spaced", "by_model = replace(by_model, ',', ', ')", "by_model holds str"),
+            ("by-model-short", "by_model = replace(by_model, '[1,0,', '[1,')", "by_model holds"),
+            ("by-model-negative", "by_model = replace(by_model, '[1,0,', '[1,-1,')", "by_model"),
+            ("by-model-no-model", "by_model = replace(by_model, 'test-model', '')", "by_model"),
+            ("by-model-cost-nan", "by_model = replace(by_model, '\"0.004\"', '\"NaN\"')", "by_"),
+            ("by-model-cost-number", "by_model = replace(by_model, '\"0.004\"', '0.004')", "by_"),
+            # More unpriced calls than calls; a cost where no call was priced.
+            ("by-model-unpriced", "by_model = replace(by_model, '[1,0,', '[1,2,')", "by_model"),
+            ("by-model-cost-unpriced", "by_model = replace(by_model, '[1,0,', '[1,1,')", "by_"),
         ]
     ),
 ]
@@ -438,6 +506,24 @@ AHEAD_EDITS = [
     pytest.param("calls = calls + 1", "calls", id="calls"),
     pytest.param("cost_usd = '1'", "cost_usd", id="cost"),
     pytest.param("updated_at = updated_at + 1", "updated_at_us", id="time"),
+    pytest.param("messages = messages + 1", "messages", id="messages"),
+    pytest.param(
+        "by_model = replace(by_model, '[1,0,14,', '[1,0,15,')",
+        "by_model['test-model'].prompt_tokens",
+        id="by-model-tokens",
+    ),
+    # The same totals, claimed by another model: no deletion leaves that, but the rule is
+    # "any claim above the events", and a rebuild that refuses too much can be forced.
+    pytest.param(
+        "by_model = replace(by_model, 'test-model', 'other-model')",
+        "by_model['other-model'].calls",
+        id="by-model-renamed",
+    ),
+    pytest.param(
+        "by_model = replace(by_model, '}', ',\"zz\":[1,1,0,0,0,0,0,\"0\"]}')",
+        "by_model['zz'].calls",
+        id="by-model-another-model",
+    ),
 ]
 
 

@@ -48,6 +48,7 @@ bodies = st.one_of(
         cost=st.sampled_from([None, 0.0, 0.0111, 0.018, 0.1, 0.2, 2.5]),
         cached=st.integers(0, 100),
         reasoning=st.integers(0, 100),
+        model=st.sampled_from(["test-model", "other-model", "é-model"]),
     ),
     st.just(ErrorEvent(message="rate limited", status_code=429)),
 )
@@ -100,12 +101,13 @@ class Model:
             for v, e in enumerate(events, start=1)
         )
 
-    def totals(self, cid: str) -> eventstore.UsageTotals:
+    def totals(self, cid: str, model: str | None = None) -> eventstore.UsageTotals:
+        """The conversation's usage totals: of every call, or of the calls to ``model``."""
         calls = unpriced = prompt = completion = cached = reasoning = 0
         cost = Decimal(0)
         for event in self.conversations[cid]:
             usage = event.body.usage if isinstance(event.body, Messages) else None
-            if usage is None:
+            if usage is None or (model is not None and usage.model != model):
                 continue
             calls += 1
             if usage.cost_usd is None:
@@ -125,6 +127,17 @@ class Model:
             completion_reasoning_tokens=reasoning,
             cost_usd=float(cost) if calls > unpriced else None,
         )
+
+    def by_model(self, cid: str) -> dict[str, eventstore.UsageTotals]:
+        models = {
+            e.body.usage.model
+            for e in self.conversations[cid]
+            if isinstance(e.body, Messages) and e.body.usage is not None
+        }
+        return {model: self.totals(cid, model) for model in sorted(models)}
+
+    def messages(self, cid: str) -> int:
+        return sum(isinstance(e.body, Messages) for e in self.conversations[cid])
 
     def by_recent_activity(self) -> list[str]:
         return sorted(self.conversations, key=lambda c: -self.conversations[c][-1].position)
@@ -306,6 +319,8 @@ class StoreMachine(RuleBasedStateMachine):
             assert summary.version == len(events)
             assert summary.last_position == events[-1].position
             assert summary.totals == self.model.totals(cid)
+            assert summary.messages == self.model.messages(cid)
+            assert list(summary.by_model.items()) == list(self.model.by_model(cid).items())
 
 
 def _type(body: Body) -> str:

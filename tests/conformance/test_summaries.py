@@ -63,6 +63,66 @@ async def test_summary_sums_the_tokens_of_every_model_call(store: eventstore.Sto
         assert totals.completion_reasoning_tokens == 17
 
 
+async def test_summary_counts_messages_events_and_splits_totals_by_model(
+    store: eventstore.Store,
+) -> None:
+    await store.append(
+        "c",
+        [
+            created(title="t"),
+            said("question"),
+            llm_call(100, 20, 0.5, cached=60, cache_creation=10, reasoning=5, model="m-b"),
+            llm_call(200, 30, None, cached=100, reasoning=12, model="m-a"),
+            note(),
+        ],
+    )
+    await store.append("c", [llm_call(7, 3, 0.25, cache_creation=2, model="m-b"), said("ok")])
+    await store.append(
+        "c", [ErrorEvent(message="boom"), Messages(messages=[], usage=None), llm_call(model="é")]
+    )
+
+    for summary in await _three_views(store, "c"):
+        assert summary.messages == 7  # every messages event, with usage or not
+        assert list(summary.by_model) == ["m-a", "m-b", "é"]  # code point order
+        assert summary.by_model["m-a"] == eventstore.UsageTotals(
+            calls=1,
+            unpriced_calls=1,
+            prompt_tokens=200,
+            completion_tokens=30,
+            prompt_cached_tokens=100,
+            completion_reasoning_tokens=12,
+            cost_usd=None,
+        )
+        assert summary.by_model["m-b"] == eventstore.UsageTotals(
+            calls=2,
+            prompt_tokens=107,
+            completion_tokens=23,
+            prompt_cached_tokens=60,
+            prompt_cache_creation_tokens=12,
+            completion_reasoning_tokens=5,
+            cost_usd=0.75,
+        )
+        assert summary.by_model["é"].calls == 1
+        assert summary.totals.calls == sum(t.calls for t in summary.by_model.values())
+        assert summary.totals.prompt_tokens == sum(
+            t.prompt_tokens for t in summary.by_model.values()
+        )
+
+
+async def test_a_conversation_without_calls_has_no_models(store: eventstore.Store) -> None:
+    await store.append("c", [created(), note()])
+    for summary in await _three_views(store, "c"):
+        assert (summary.messages, summary.by_model) == (0, {})
+
+
+async def test_per_model_costs_are_summed_exactly(store: eventstore.Store) -> None:
+    await store.append("c", [llm_call(cost=0.1, model="a") for _ in range(10)])
+    await store.append("c", [llm_call(cost=0.1, model="b"), llm_call(cost=0.2, model="b")])
+    for summary in await _three_views(store, "c"):
+        assert summary.by_model["a"].cost_usd == 1.0
+        assert summary.by_model["b"].cost_usd == 0.3
+
+
 @pytest.mark.parametrize(
     ("costs", "total"),
     [
@@ -189,7 +249,13 @@ async def test_rebuilt_summaries_equal_the_incrementally_maintained_ones(
     await store.append("b", [said("x"), llm_call(1, 2, None)])
     await store.append("a", [llm_call(7, 8, 0.0180), note()])
     await store.append_raw("b", [b'{"type":"messages","messages":[],"usage":null}'])
+    await store.append("b", [llm_call(3, 4, 0.5, model="other"), llm_call(1, 1, 0.25)])
     incremental = (await store.list_conversations(limit=1000)).items
+    assert {s.conversation_id: list(s.by_model) for s in incremental} == {
+        "p": [],
+        "a": ["test-model"],
+        "b": ["other", "test-model"],
+    }
 
     assert await store.rebuild_summaries() == 3
 
