@@ -120,21 +120,24 @@ class Tally:
 
 async def by_model(
     store: eventstore.Store, conversation_id: str, *, include_children: bool = True
-) -> tuple[dict[str, UsageTotals], int]:
+) -> tuple[UsageTotals, dict[str, UsageTotals], int]:
     """The persisted usage of the conversation (and, when ``include_children``, of its
-    family) per model, from each call's ``UsageRecord``, and how many conversations were
-    read. ``convlog cost CONVERSATION --by model`` sums the same way.
+    family): in total and per model, from each call's ``UsageRecord``, and how many
+    conversations were read. Each cost is one exact sum, the total's too (not a sum of the
+    rounded rows). ``convlog cost CONVERSATION --by model`` sums the same way.
 
     :raises eventstore.ConversationNotFound: if the conversation has no events.
     """
-    tallies: dict[str, Tally] = {}
+    total, tallies = Tally(), dict[str, Tally]()
     conversations: set[str] = set()
     async for event in family_events(store, conversation_id, include_children=include_children):
         conversations.add(event.conversation_id)
         data = event.data
         if isinstance(data, Messages) and data.usage is not None:
+            total.add(data.usage)
             tallies.setdefault(data.usage.model, Tally()).add(data.usage)
-    return {model: tally.totals() for model, tally in tallies.items()}, len(conversations)
+    models = {model: tally.totals() for model, tally in tallies.items()}
+    return total.totals(), models, len(conversations)
 
 
 def add_totals(parts: Sequence[UsageTotals]) -> UsageTotals:

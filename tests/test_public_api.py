@@ -33,6 +33,7 @@ SUBMODULES = [
     "harness.providers.openrouter",
     "harness.recorder",
     "harness.spend",
+    "harness.tools",
     "schemas.compat",
     "schemas.json_schema",
     "schemas.strategies",
