@@ -63,16 +63,22 @@ from .spend import by_model
 __all__ = (
     "DEFAULT_LIMIT",
     "GET_CONVERSATION_COST",
+    "GET_CONVERSATION_COST_PARAMETERS",
     "LIST_CONVERSATION_EVENTS",
+    "LIST_CONVERSATION_EVENTS_PARAMETERS",
     "MAX_LIMIT",
     "MAX_MODELS",
     "MAX_OUTPUT_BYTES",
     "PREVIEW_CHARS",
     "SCAN_LIMIT",
     "TOOLS",
+    "Arguments",
+    "Handler",
     "Tool",
     "ToolError",
     "call",
+    "compact_event",
+    "compact_usage",
     "error_text",
     "get_conversation_cost",
     "list_conversation_events",
@@ -102,7 +108,9 @@ _encode = msgspec.json.encode
 _DIRECTIONS: dict[str, eventstore.Direction] = {"newest_first": "desc", "oldest_first": "asc"}
 _KINDS = tuple(EVENT_TYPES)
 
+#: A tool's arguments, decoded.
 Arguments = Mapping[str, Any]
+#: A tool's handler: ``(store, arguments, the caller's conversation or None) -> output``.
 Handler = Callable[[eventstore.Store, Arguments, "str | None"], Awaitable[dict[str, Any]]]
 
 
