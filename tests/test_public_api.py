@@ -21,6 +21,7 @@ SUBMODULES = [
     "harness.cli",
     "harness.fake",
     "harness.hooks",
+    "harness.mcp_server",
     "harness.plugins",
     "harness.pricing",
     "harness.providers",
