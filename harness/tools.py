@@ -54,6 +54,7 @@ from schemas import (
     TextPart,
     ToolCallPart,
     ToolResultPart,
+    UnknownPart,
     UsageRecord,
 )
 from schemas.types import check_id
@@ -385,6 +386,9 @@ def _part_pieces(part: Any) -> Iterator[str]:
         yield part.text
     elif isinstance(part, ImagePart):
         yield "[image]"
+    elif isinstance(part, UnknownPart):  # a part kept whole (an SDK's item): its JSON
+        yield f"[{_clip(part.type or 'part', _NAME_CHARS)}] "
+        yield _encode(part.data).decode()
     else:
         yield f"[{_clip(getattr(part, 'type', '') or 'part', _NAME_CHARS)}]"
 

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["schemas", "eventstore", "harness"]
 # Public modules below the packages, each with its own __all__.
 SUBMODULES = [
+    "harness.agents_session",
     "harness.cli",
     "harness.fake",
     "harness.hooks",
