@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = (
     "ENTRY_POINT_GROUP",
     "OPTIONS",
+    "TOOL_SETS",
     "Harness",
     "HarnessContext",
     "HarnessError",
@@ -60,6 +61,10 @@ ENTRY_POINT_GROUP = "convlog.harnesses"
 #: The options of :class:`HarnessContext` a spec may require (``HarnessSpec.requires``); the
 #: chat command refuses to start without them (``--base-url``, ``--model``).
 OPTIONS = ("base_url", "model")
+
+#: The tool sets a harness may be asked to offer its model (``convlog chat --tools``):
+#: ``history``, the tools of :mod:`harness.tools` on the conversation being had.
+TOOL_SETS = ("history",)
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
@@ -99,6 +104,8 @@ class HarnessContext:
     and hooks. ``session_id`` is one per run of the chat command: pass it with everything the
     harness records. ``base_url``, ``model`` and ``api_key`` are the chat command's options
     (``api_key`` from ``OPENAI_API_KEY``, possibly empty); those the spec ``requires`` are set.
+    ``tools`` names the tool sets (of :data:`TOOL_SETS`) the user asked the harness to offer
+    its model; a harness that offers none may ignore it.
     """
 
     recorder: Recorder
@@ -106,6 +113,7 @@ class HarnessContext:
     base_url: str | None = None
     model: str | None = None
     api_key: str | None = None
+    tools: tuple[str, ...] = ()
 
 
 class Harness(Protocol):

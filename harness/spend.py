@@ -5,14 +5,24 @@ Sums claims the harnesses persisted; prices nothing (``harness.pricing`` prices)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any
 
 import eventstore
 from eventstore import ConversationSummary, UsageTotals
+from schemas import Messages, StoredEvent, UsageRecord
 
-__all__ = ("add_totals", "cost_sum", "family", "rollup")
+__all__ = (
+    "Tally",
+    "add_totals",
+    "by_model",
+    "cost_sum",
+    "family",
+    "family_events",
+    "rollup",
+)
 
 
 async def rollup(
@@ -54,6 +64,80 @@ async def family(
                     break
                 cursor = page.next_cursor
     return found
+
+
+async def family_events(
+    store: eventstore.Store, conversation_id: str, *, include_children: bool = True
+) -> AsyncIterator[StoredEvent]:
+    """Every event of the conversation, then (when ``include_children``) of each of its
+    :func:`family`, conversation by conversation, each in version order.
+
+    :raises eventstore.ConversationNotFound: if the conversation has no events.
+    """
+    for summary in await family(store, conversation_id, include_children=include_children):
+        async for event in store.read(summary.conversation_id):
+            yield event
+
+
+@dataclass
+class Tally:
+    """Calls summed one ``UsageRecord`` at a time, as the store folds its summaries: a call
+    without ``cost_usd`` is counted in ``unpriced_calls`` and its cost left out, never 0."""
+
+    calls: int = 0
+    unpriced_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_cached_tokens: int = 0
+    prompt_cache_creation_tokens: int = 0
+    completion_reasoning_tokens: int = 0
+    cost: list[float] = field(default_factory=list)
+
+    def add(self, usage: UsageRecord) -> None:
+        self.calls += 1
+        self.prompt_tokens += usage.prompt_tokens or 0
+        self.completion_tokens += usage.completion_tokens or 0
+        self.prompt_cached_tokens += usage.prompt_cached_tokens or 0
+        self.prompt_cache_creation_tokens += usage.prompt_cache_creation_tokens or 0
+        self.completion_reasoning_tokens += usage.completion_reasoning_tokens or 0
+        if usage.cost_usd is None:
+            self.unpriced_calls += 1
+        else:
+            self.cost.append(usage.cost_usd)
+
+    def totals(self) -> UsageTotals:
+        return UsageTotals(
+            calls=self.calls,
+            unpriced_calls=self.unpriced_calls,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            prompt_cached_tokens=self.prompt_cached_tokens,
+            prompt_cache_creation_tokens=self.prompt_cache_creation_tokens,
+            completion_reasoning_tokens=self.completion_reasoning_tokens,
+            cost_usd=cost_sum(self.cost),
+        )
+
+
+async def by_model(
+    store: eventstore.Store, conversation_id: str, *, include_children: bool = True
+) -> tuple[UsageTotals, dict[str, UsageTotals], int]:
+    """The persisted usage of the conversation (and, when ``include_children``, of its
+    family): in total and per model, from each call's ``UsageRecord``, and how many
+    conversations were read. Each cost is one exact sum, the total's too (not a sum of the
+    rounded rows). ``convlog cost CONVERSATION --by model`` sums the same way.
+
+    :raises eventstore.ConversationNotFound: if the conversation has no events.
+    """
+    total, tallies = Tally(), dict[str, Tally]()
+    conversations: set[str] = set()
+    async for event in family_events(store, conversation_id, include_children=include_children):
+        conversations.add(event.conversation_id)
+        data = event.data
+        if isinstance(data, Messages) and data.usage is not None:
+            total.add(data.usage)
+            tallies.setdefault(data.usage.model, Tally()).add(data.usage)
+    models = {model: tally.totals() for model, tally in tallies.items()}
+    return total.totals(), models, len(conversations)
 
 
 def add_totals(parts: Sequence[UsageTotals]) -> UsageTotals:

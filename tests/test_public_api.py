@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["schemas", "eventstore", "harness"]
 # Public modules below the packages, each with its own __all__.
 SUBMODULES = [
+    "harness.agents_session",
     "harness.cli",
     "harness.fake",
     "harness.hooks",
+    "harness.mcp_server",
     "harness.plugins",
     "harness.pricing",
     "harness.providers",
@@ -33,6 +35,7 @@ SUBMODULES = [
     "harness.providers.openrouter",
     "harness.recorder",
     "harness.spend",
+    "harness.tools",
     "schemas.compat",
     "schemas.json_schema",
     "schemas.strategies",

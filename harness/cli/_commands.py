@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "harnesses": ("harnesses", "List the installed harness plugins."),
     "chat": ("chat", "Chat with a model through a harness, recording calls."),
     "demo": ("demo", "Record a scripted agent conversation, no key needed."),
+    "mcp": ("serve", "Serve the store to MCP clients: tools and resources."),
 }
 
 

@@ -18,7 +18,7 @@ import msgspec
 import eventstore
 from eventstore import ConversationSummary, UsageTotals
 from harness.pricing import PriceTable, price
-from harness.spend import add_totals, cost_sum, family
+from harness.spend import Tally, add_totals, cost_sum, family, family_events
 from schemas import ConversationCreated, Messages, StoredEvent, UsageRecord
 
 from ._output import (
@@ -219,9 +219,10 @@ async def from_events(
         ):
             continue
         estimate = None if table is None else price(data.usage, table).cost_usd
-        total.add(data.usage, estimate)
+        total.add_priced(data.usage, estimate)
         if by is not None:
-            groups.setdefault(_key(by, event, data.usage), _Tally()).add(data.usage, estimate)
+            key = _key(by, event, data.usage)
+            groups.setdefault(key, _Tally()).add_priced(data.usage, estimate)
     estimated = table is not None
     rows = [
         Row(
@@ -247,47 +248,18 @@ async def from_events(
 
 
 @dataclass
-class _Tally:
-    """Calls summed as the store folds its summaries, plus the estimate beside them."""
+class _Tally(Tally):
+    """Calls summed as :class:`harness.spend.Tally` sums them, plus the estimate beside them."""
 
-    calls: int = 0
-    unpriced_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    prompt_cached_tokens: int = 0
-    prompt_cache_creation_tokens: int = 0
-    completion_reasoning_tokens: int = 0
-    cost: list[float] = field(default_factory=list)
     estimates: list[float] = field(default_factory=list)
     estimate_unpriced: int = 0
 
-    def add(self, usage: UsageRecord, estimate: float | None) -> None:
-        self.calls += 1
-        self.prompt_tokens += usage.prompt_tokens or 0
-        self.completion_tokens += usage.completion_tokens or 0
-        self.prompt_cached_tokens += usage.prompt_cached_tokens or 0
-        self.prompt_cache_creation_tokens += usage.prompt_cache_creation_tokens or 0
-        self.completion_reasoning_tokens += usage.completion_reasoning_tokens or 0
-        if usage.cost_usd is None:
-            self.unpriced_calls += 1
-        else:
-            self.cost.append(usage.cost_usd)
+    def add_priced(self, usage: UsageRecord, estimate: float | None) -> None:
+        self.add(usage)
         if estimate is None:
             self.estimate_unpriced += 1
         else:
             self.estimates.append(estimate)
-
-    def totals(self) -> UsageTotals:
-        return UsageTotals(
-            calls=self.calls,
-            unpriced_calls=self.unpriced_calls,
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            prompt_cached_tokens=self.prompt_cached_tokens,
-            prompt_cache_creation_tokens=self.prompt_cache_creation_tokens,
-            completion_reasoning_tokens=self.completion_reasoning_tokens,
-            cost_usd=cost_sum(self.cost),
-        )
 
     def estimate(self) -> Estimate:
         return Estimate(cost_sum(self.estimates), self.estimate_unpriced)
@@ -304,9 +276,8 @@ async def _events(
                 advance(1)
                 yield event
         return
-    for summary in await family(store, conversation_id, include_children=include_children):
-        async for event in store.read(summary.conversation_id):
-            yield event
+    async for event in family_events(store, conversation_id, include_children=include_children):
+        yield event
 
 
 async def _all_summaries(store: eventstore.Store) -> list[ConversationSummary]:

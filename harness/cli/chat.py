@@ -71,6 +71,14 @@ EXIT_PROMPT = "/exit"
     show_default=True,
     help="The installed harness to chat through (convlog harnesses lists them).",
 )
+@click.option(
+    "--tools",
+    "tool_sets",
+    # harness.plugins.TOOL_SETS, spelled out: this module imports only click at its top.
+    type=click.Choice(["history"]),
+    multiple=True,
+    help="Offer the model tools: history reads this conversation's events and cost.",
+)
 def chat(
     base_url: str | None,
     model: str | None,
@@ -80,13 +88,16 @@ def chat(
     prices_path: str | None,
     hooks_path: str | None,
     harness_name: str,
+    tool_sets: tuple[str, ...],
 ) -> None:
     """Chat with a model; every call is recorded with its usage, cost and timing.
 
     With --message, sends one message, prints the reply on stdout and exits. Without it, in a
     terminal: a prompt; /exit or Ctrl-D ends, Ctrl-C cancels the reply being written. After
     each reply a footer on stderr gives the conversation, tokens, cost, TTFT and duration.
-    The API key comes from OPENAI_API_KEY and may be empty for a local server.
+    The API key comes from OPENAI_API_KEY and may be empty for a local server. With --tools
+    history the model may call list_conversation_events and get_conversation_cost on the
+    conversation; the calls and their results are recorded like any message.
     """
     import uuid
 
@@ -120,6 +131,7 @@ def chat(
         conversation_id=conversation_id,
         base_url=base_url,
         model=model,
+        tools=tool_sets,
     )
     session.run(message)
 
@@ -156,8 +168,10 @@ class _Session:
         conversation_id: str | None,
         base_url: str | None,
         model: str | None,
+        tools: tuple[str, ...] = (),
     ) -> None:
         self.spec = spec
+        self.tools = tools
         self.url = url
         self.prices_path = prices_path
         self.hooks_path = hooks_path
@@ -196,6 +210,7 @@ class _Session:
                 base_url=self.base_url,
                 model=self.model,
                 api_key=os.environ.get("OPENAI_API_KEY", ""),
+                tools=self.tools,
             )
             try:
                 harness = portal.call(self.spec.factory, context)

@@ -7,6 +7,12 @@ of text to the output as it arrives. The recorder measures TTFT and duration, pr
 usage once and appends the ``messages`` event, or the ``error`` event of a call that failed
 or was cancelled.
 
+With the ``history`` tool set (``convlog chat --tools history``), the model is offered the
+tools of :mod:`harness.tools` on the conversation it is in, so it can read its own events,
+usage and cost. When an answer calls them, the harness runs each call, records the results as
+a ``tool`` messages event, and asks again, up to :data:`MAX_TOOL_ROUNDS` times a turn: the tool
+calls and their results are events like any others.
+
 The ``openai`` SDK is the extra ``convlog[chat]``; it is imported when the harness is built,
 so listing harnesses and ``convlog --help`` never load it.
 """
@@ -15,20 +21,23 @@ from __future__ import annotations
 
 import uuid
 from importlib.metadata import version
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from harness.plugins import HarnessContext, HarnessError, HarnessSpec, Output, Turn
-from schemas import Message, TextPart
+from schemas import Message, TextPart, ToolCallPart
 
 if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletionMessageParam
 
-__all__ = ("HARNESS", "BasicHarness")
+__all__ = ("HARNESS", "MAX_TOOL_ROUNDS", "BasicHarness")
 
 #: Sent as the key when ``OPENAI_API_KEY`` is empty: local servers need none, and the SDK
 #: refuses to build a client without one.
 NO_KEY = "no-key"
+
+#: The most model calls one turn makes while the model keeps calling tools.
+MAX_TOOL_ROUNDS = 8
 
 
 class BasicHarness:
@@ -43,6 +52,10 @@ class BasicHarness:
             ) from None
         if context.model is None or context.base_url is None:
             raise HarnessError("the basic harness needs a base URL and a model")
+        unknown = set(context.tools) - {"history"}
+        if unknown:
+            raise HarnessError(f"the basic harness has no tool set {sorted(unknown)[0]!r}")
+        self._history_tools = "history" in context.tools
         self._recorder = context.recorder
         self._session_id = context.session_id
         self._model = context.model
@@ -64,7 +77,37 @@ class BasicHarness:
         await self._recorder.record_input(
             conversation_id, question, session_id=self._session_id, turn_id=turn
         )
-        return await self.answer(conversation_id, output, turn_id=turn)
+        answer = await self.answer(conversation_id, output, turn_id=turn)
+        rounds = 1
+        while self._history_tools and rounds < MAX_TOOL_ROUNDS:
+            calls = _tool_calls(answer.message)
+            if not calls:
+                break
+            await self._run_tools(conversation_id, calls, turn)
+            answer = await self.answer(conversation_id, output, turn_id=turn)
+            rounds += 1
+        return answer
+
+    async def _run_tools(self, conversation_id: str, calls: list[ToolCallPart], turn: str) -> None:
+        """Run the history tools the model called and record their results, one ``tool``
+        message a call, in one event; a wrong call gets its one-line error as its result."""
+        from harness import tools
+
+        store = self._recorder.store
+        results = []
+        for call in calls:
+            try:
+                content = await tools.call(
+                    store, call.name, call.arguments, conversation_id=conversation_id
+                )
+            except tools.ToolError as exc:
+                content = tools.error_text(exc)
+            results.append(
+                Message(role="tool", tool_call_id=call.id, name=call.name, content=content)
+            )
+        await self._recorder.record_input(
+            conversation_id, results, session_id=self._session_id, turn_id=turn
+        )
 
     async def answer(
         self, conversation_id: str, output: Output, *, turn_id: str | None = None
@@ -96,6 +139,7 @@ class BasicHarness:
                     messages=messages,
                     stream=True,
                     stream_options={"include_usage": True},
+                    **self._tool_options(),
                 )
                 async with stream:
                     async for chunk in stream:
@@ -116,8 +160,22 @@ class BasicHarness:
         assert call.message is not None  # the call ended well
         return Turn(reply=_text(call.message), usage=call.usage, message=call.message)
 
+    def _tool_options(self) -> dict[str, Any]:
+        if not self._history_tools:
+            return {}
+        from harness import tools
+
+        return {"tools": [tool.definition() for tool in tools.TOOLS]}
+
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def _tool_calls(message: Message | None) -> list[ToolCallPart]:
+    content = message.content if message is not None else None
+    if not isinstance(content, list):
+        return []
+    return [part for part in content if isinstance(part, ToolCallPart)]
 
 
 def _said(exc: openai.APIStatusError) -> str:
