@@ -21,7 +21,7 @@ from schemas import SchemaError, StoredEvent, decode
 from ._fold import from_us
 from .errors import IntegrityError
 
-__all__ = ("events_from_rows", "mistyped")
+__all__ = ("chain_entries", "events_from_rows", "mistyped")
 
 
 def _undecodable(exc: SchemaError, position: int, cid: str, version: int) -> IntegrityError:
@@ -132,4 +132,30 @@ def events_from_rows(rows: list[Any], cids: Sequence[str]) -> list[StoredEvent]:
                 turn_id=turn_id, harness=harness,
             )
         )  # fmt: skip
+    return out
+
+
+def chain_entries(
+    rows: Sequence[Sequence[Any]],
+) -> list[tuple[StoredEvent | IntegrityError, bytes]]:
+    """Rows of the event columns, then the conversation id, the hash and the type column (what
+    ``chain_page`` reads for verify), each as its event and stored hash: an event that does not
+    decode, or whose type column disagrees with its data, comes as the IntegrityError, so
+    verify can report it in place."""
+    out: list[tuple[StoredEvent | IntegrityError, bytes]] = []
+    for row in rows:
+        try:
+            event = events_from_rows([row], (row[8],))[0]
+        except IntegrityError as exc:
+            out.append((exc, row[9]))
+            continue
+        if event.type != row[10]:  # the column list_events filters on must match the data
+            problem = IntegrityError(
+                f"type column says {row[10]!r} but the data is {event.type!r}",
+                event.conversation_id,
+                event.version,
+            )
+            out.append((problem, row[9]))
+        else:
+            out.append((event, row[9]))
     return out

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from schemas import StoredEvent
 
 from .. import _planner as planner
-from .._event_rows import events_from_rows
+from .._event_rows import chain_entries, events_from_rows
 from .._fold import Fold
 from .._model import AppendResult, ConversationSummary, Direction
 from .._summary_row import fold_from_row, summary_row
@@ -515,23 +515,7 @@ class PostgresBackend:
             f"SELECT {sql.EVENT_COLS}, hash, type FROM {self._sql.events} {where} "
             "ORDER BY conversation_id, version LIMIT $2"
         )
-        out: list[tuple[StoredEvent | IntegrityError, bytes]] = []
-        for row in await self._fetch(query, *args):
-            try:
-                event = events_from_rows([row], (row[8],))[0]
-            except IntegrityError as exc:
-                out.append((exc, row[9]))
-                continue
-            if event.type != row[10]:
-                problem = IntegrityError(
-                    f"type column says {row[10]!r} but the data is {event.type!r}",
-                    event.conversation_id,
-                    event.version,
-                )
-                out.append((problem, row[9]))
-            else:
-                out.append((event, row[9]))
-        return out
+        return chain_entries(await self._fetch(query, *args))
 
     async def check_storage(self) -> str | None:
         # PostgreSQL checks its own pages (and their checksums, where the cluster has them)

@@ -9,12 +9,12 @@ its password replaced by ``***``.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .._options import Durability, common
 
 __all__ = ("DEFAULT_SCHEMA", "PostgresConfig", "parse", "redact")
 
@@ -26,8 +26,6 @@ _OPTIONS = ("durability", "busy_timeout", "readers", "read_only", "schema")
 _OWN_QUERY = ("durability", "schema")
 #: The longest a lock wait may be set to: PostgreSQL's ``lock_timeout`` is an int of ms.
 MAX_BUSY_TIMEOUT = ((1 << 31) - 1) / 1000
-
-Durability = Literal["full", "normal"]
 
 
 @dataclass(frozen=True)
@@ -113,31 +111,13 @@ def _config(dsn: str, shown: str, options: Mapping[str, object]) -> PostgresConf
             f"schema must be a lower-case identifier (a-z, 0-9, _; at most 50 characters, not "
             f"starting with a digit), got {schema!r}"
         )
-    durability = options.get("durability", "full")
-    if durability not in ("full", "normal"):
-        raise ValueError(f"durability must be 'full' or 'normal', got {durability!r}")
-    busy_timeout = options.get("busy_timeout", 5.0)
-    if not _is_number(busy_timeout) or not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT:  # type: ignore[operator]
-        raise ValueError(
-            f"busy_timeout must be a number of seconds from 0 to {MAX_BUSY_TIMEOUT}, "
-            f"got {busy_timeout!r}"
-        )
-    readers = options.get("readers", 4)
-    if isinstance(readers, bool) or not isinstance(readers, int) or readers < 1:
-        raise ValueError(f"readers must be an int >= 1, got {readers!r}")
-    read_only = options.get("read_only", False)
-    if not isinstance(read_only, bool):
-        raise ValueError(f"read_only must be True or False, got {read_only!r}")
+    shared = common(options, readers=4, max_busy_timeout=MAX_BUSY_TIMEOUT)
     return PostgresConfig(
         dsn=dsn,
         shown=shown,
         schema=schema,
-        durability="full" if durability == "full" else "normal",
-        busy_timeout=float(busy_timeout),  # type: ignore[arg-type]
-        readers=readers,
-        read_only=read_only,
+        durability=shared.durability,
+        busy_timeout=shared.busy_timeout,
+        readers=shared.readers,
+        read_only=shared.read_only,
     )
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)

@@ -14,7 +14,7 @@ from typing import Any
 from schemas import StoredEvent
 
 from .. import _planner as planner
-from .._event_rows import events_from_rows
+from .._event_rows import chain_entries, events_from_rows
 from .._fold import Fold
 from .._model import ConversationSummary
 from .._planner import IdHit, Plan
@@ -300,26 +300,8 @@ def _fold_or_error(row: Sequence[Any]) -> tuple[Any, Fold | IntegrityError]:
 def query_chain(
     conn: sqlite3.Connection, sql: str, args: Sequence[Any]
 ) -> list[tuple[StoredEvent | IntegrityError, bytes]]:
-    """Rows of ``EVENT_COLS, hash, type`` for verify: an event that does not decode, or whose
-    type column disagrees with its data, is returned as the IntegrityError, so verify can
-    report it in place."""
-    out: list[tuple[StoredEvent | IntegrityError, bytes]] = []
-    for row in conn.execute(sql, args):
-        try:
-            event = events_from_rows([row], (row[8],))[0]
-        except IntegrityError as exc:
-            out.append((exc, row[9]))
-            continue
-        if event.type != row[10]:  # the column list_events filters on must match the data
-            problem = IntegrityError(
-                f"type column says {row[10]!r} but the data is {event.type!r}",
-                event.conversation_id,
-                event.version,
-            )
-            out.append((problem, row[9]))
-        else:
-            out.append((event, row[9]))
-    return out
+    """Rows of ``EVENT_COLS, hash, type`` for verify (see ``chain_entries``)."""
+    return chain_entries(conn.execute(sql, args).fetchall())
 
 
 def query_rows(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Any]:

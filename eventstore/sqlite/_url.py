@@ -14,12 +14,12 @@ Percent-escapes in the path are decoded (``sqlite:///my%20store.db`` is ``my sto
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import parse_qsl, unquote
+
+from .._options import Durability, common
 
 __all__ = ("MAX_BUSY_TIMEOUT", "SQLiteConfig", "parse")
 
@@ -29,8 +29,6 @@ _FORMS = "sqlite:///relative.db, sqlite:////absolute.db or sqlite://:memory:"
 _MEMORY = "sqlite://:memory:"
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _OPTIONS = ("durability", "busy_timeout", "readers", "read_only")
-
-Durability = Literal["full", "normal"]
 
 
 @dataclass(frozen=True)
@@ -124,34 +122,17 @@ def _config(path: str | None, options: Mapping[str, object]) -> SQLiteConfig:
         raise ValueError(
             f"the sqlite backend has no option {', '.join(unknown)}; it takes {', '.join(_OPTIONS)}"
         )
-    durability = options.get("durability", "full")
-    if durability not in ("full", "normal"):
-        raise ValueError(f"durability must be 'full' or 'normal', got {durability!r}")
-    busy_timeout = options.get("busy_timeout", 5.0)
-    if not _is_number(busy_timeout) or not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT:  # type: ignore[operator]
-        raise ValueError(
-            f"busy_timeout must be a number of seconds from 0 to {MAX_BUSY_TIMEOUT}, "
-            f"got {busy_timeout!r}"
-        )
-    readers = options.get("readers", 2)
-    if isinstance(readers, bool) or not isinstance(readers, int) or readers < 1:
-        raise ValueError(f"readers must be an int >= 1, got {readers!r}")
-    read_only = options.get("read_only", False)
-    if not isinstance(read_only, bool):
-        raise ValueError(f"read_only must be True or False, got {read_only!r}")
+    shared = common(options, readers=2, max_busy_timeout=MAX_BUSY_TIMEOUT)
+    read_only = shared.read_only
     if read_only and path is None:
         raise ValueError(f"a read-only {_MEMORY} store would be empty forever; open a file")
     return SQLiteConfig(
         path=path,
-        durability="full" if durability == "full" else "normal",
-        busy_timeout=float(busy_timeout),  # type: ignore[arg-type]
-        readers=readers,
+        durability=shared.durability,
+        busy_timeout=shared.busy_timeout,
+        readers=shared.readers,
         read_only=read_only,
     )
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
 
 
 def _malformed(url: str, problem: str) -> ValueError:

@@ -9,6 +9,7 @@ child ever acknowledged, across all the runs so far.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -54,7 +55,9 @@ async def _run_and_kill(command: list[str], after: float) -> bytes:
         async with anyio.create_task_group() as tg:
             tg.start_soon(drain)
             await anyio.sleep(after)
-            process.send_signal(signal.SIGKILL)
+            if process.returncode is None:  # else it died on its own: said below
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGKILL)
         errors = await _read_all(process.stderr)
         code = await process.wait()
     assert code == -signal.SIGKILL, f"the writer died on its own ({code}): {errors.decode()}"
