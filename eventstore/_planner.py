@@ -18,6 +18,7 @@ I/O or knows an engine, so a second backend writes SQL, not rules.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from uuid import UUID
 
 from schemas import Messages, SchemaError, StoredEvent
 from schemas.types import MAX_SAFE_INT
@@ -122,55 +123,78 @@ def plan(
     the transaction does not commit).
     """
     out = Plan(now_us)
+    outcomes, appends = out.outcomes, out.appends
     position = head
     fresh: dict[str, Fold] = {}  # conversations this plan creates
     touched: dict[str, Fold] = {}
     for req in requests:
-        cid = req.conversation_id
+        cid, events = req.conversation_id, req.events
+        count = len(events)
         if req.ids_given:
-            hits = [known.get(e.key) for e in req.events]
+            hits = [known.get(e.key) for e in events]
             if any(hits):
-                out.outcomes.append(original_result(req, hits))
+                outcomes.append(original_result(req, hits))
                 continue
         fold = folds.get(cid)
         current = fold.version if fold is not None else 0
-        refused = (
-            version_conflict(cid, req.expected, current)
-            or _misplaced_created(req, current)
-            or total_overflow(fold, req)
-        )
+        # The checks, each called only when it could refuse: this runs once per append.
+        refused: StoreError | SchemaError | None = None
+        if req.expected is not ANY:
+            refused = version_conflict(cid, req.expected, current)
+        if refused is None and (count > 1 or events[0].type == _CREATED):
+            refused = _misplaced_created(req, current)
+        if refused is None:
+            totals = 0 if fold is None else (
+                fold.prompt_tokens
+                + fold.completion_tokens
+                + fold.prompt_cached_tokens
+                + fold.prompt_cache_creation_tokens
+                + fold.completion_reasoning_tokens
+            )  # fmt: skip
+            if totals > MAX_TOTAL - count * MAX_SAFE_INT:
+                refused = total_overflow(fold, req)
         if refused is not None:
-            out.outcomes.append(refused)
+            outcomes.append(refused)
             continue
         if fold is None:
             fold = folds[cid] = fresh[cid] = Fold(cid)
         session_id, turn_id, harness = req.session_id, req.turn_id, req.harness
         prev = fold.head_hash or GENESIS
         first = position + 1
-        hashes: list[bytes] = []
-        keep = hashes.append
-        add = fold.add
-        for version, event in enumerate(req.events, start=current + 1):
-            position += 1
-            id_bytes = event.key
+        if count == 1:  # the common append, without the loop's set-up
+            event = events[0]
+            position = first
             prev = link(
-                prev, cid, version, id_bytes, now_us, session_id, turn_id, harness, event.data
+                prev, cid, current + 1, event.key, now_us, session_id, turn_id, harness, event.data
             )
-            keep(prev)
-            add(event.body)
+            hashes = [prev]
+            fold.add(event.body)
             if req.ids_given:
-                known[id_bytes] = (cid, version, position)
-        out.appends.append((req, current + 1, first, hashes))
+                known[event.key] = (cid, current + 1, position)
+            positions: tuple[int, ...] = (position,)
+            ids: tuple[UUID, ...] = (event.id,)
+        else:
+            hashes = []
+            keep = hashes.append
+            add = fold.add
+            for version, event in enumerate(events, start=current + 1):
+                position += 1
+                id_bytes = event.key
+                prev = link(
+                    prev, cid, version, id_bytes, now_us, session_id, turn_id, harness, event.data
+                )
+                keep(prev)
+                add(event.body)
+                if req.ids_given:
+                    known[id_bytes] = (cid, version, position)
+            positions = tuple(range(first, position + 1))
+            ids = tuple([e.id for e in events])
+        appends.append((req, current + 1, first, hashes))
         # The head moves once per append: only its last event's place is kept.
-        fold.advance(current + len(req.events), position, now_us, prev)
+        fold.advance(current + count, position, now_us, prev)
         touched[cid] = fold
-        out.outcomes.append(
-            AppendResult(
-                conversation_id=cid,
-                version=fold.version,
-                positions=tuple(range(first, position + 1)),
-                ids=tuple(e.id for e in req.events),
-            )
+        outcomes.append(
+            AppendResult(conversation_id=cid, version=fold.version, positions=positions, ids=ids)
         )
     for cid, fold in touched.items():
         (out.created if cid in fresh else out.updated).append(fold)

@@ -54,6 +54,7 @@ MAX_LIMIT = 1000
 MAX_INT = (1 << 63) - 1
 _TAGS: dict[type, str] = {cls: tag for tag, cls in EVENT_TYPES.items()}
 _READ_PAGE = 1000
+_CHECKED_IDS = 4096  # ids an open store remembers as checked, at most
 
 
 class Store:
@@ -63,6 +64,7 @@ class Store:
         self._backend = backend
         self._poll_interval = poll_interval
         self._closing: asyncio.Task[None] | None = None  # set once: the store is closed
+        self._checked_ids: dict[str, object] = {}  # id -> the check_new_id that passed it
 
     async def __aenter__(self) -> Store:
         return self
@@ -110,6 +112,7 @@ class Store:
         :raises WrongExpectedVersion: if the version check fails (nothing is written).
         :raises DuplicateEventId: if an id is stored elsewhere, or only some of them are stored.
         """
+        limit = self._backend.max_event_bytes
         prepared = []
         for i, body in enumerate(_as_list(events, "events")):
             tag = _TAGS.get(type(body))
@@ -127,11 +130,16 @@ class Store:
                 data, body = encode_checked(body)
             except SchemaError as exc:
                 raise SchemaError(f"$.events[{i}]{exc.path[1:]}", exc.problem) from None
-            self._check_size(data, i)
+            if len(data) > limit:
+                self._check_size(data, i)
             prepared.append((data, body, tag))
-        return await self._append(
-            conversation_id, prepared, expected_version, event_ids, session_id, turn_id, harness
-        )
+        # The backend's awaitable, awaited here: one coroutine per append, not one per layer.
+        return await self._backend.append(
+            self._request(
+                conversation_id, prepared, expected_version, event_ids, session_id, turn_id,
+                harness,
+            )
+        )  # fmt: skip
 
     async def append_raw(
         self,
@@ -166,11 +174,14 @@ class Store:
                 raise SchemaError(f"$.events[{i}].type", f"unknown event type {body.type!r}")
             check_new(body, f"$.events[{i}]")  # what encode refuses though decode reads it
             prepared.append((data, body, body.__struct_config__.tag))
-        return await self._append(
-            conversation_id, prepared, expected_version, event_ids, session_id, turn_id, harness
-        )
+        return await self._backend.append(
+            self._request(
+                conversation_id, prepared, expected_version, event_ids, session_id, turn_id,
+                harness,
+            )
+        )  # fmt: skip
 
-    async def _append(
+    def _request(
         self,
         conversation_id: str,
         prepared: Sequence[tuple[bytes, Body, Any]],
@@ -179,34 +190,60 @@ class Store:
         session_id: str | None,
         turn_id: str | None,
         harness: str | None,
-    ) -> AppendResult:
-        self._check_open()
-        # Writes take the stricter rule; reads take check_id, so ids stored before it still read.
-        check_new_id(conversation_id, "$.conversation_id")
-        for value, path in (
-            (session_id, "$.session_id"),
-            (turn_id, "$.turn_id"),
-            (harness, "$.harness"),
-        ):
-            if value is not None:
-                check_new_id(value, path)
-        _check_expected(expected_version)
+    ) -> AppendRequest:
+        """The request of one append, its arguments checked (its bodies already are)."""
+        if self._closing is not None:
+            raise StoreClosed("the store is closed")
+        # Writes take the stricter rule; reads take check_id, so ids stored before it still
+        # read. An id checked once is remembered, with the check that passed it: the check is
+        # a pure function of the string (and a rule that changes is applied again).
+        checked = self._checked_ids
+        if type(conversation_id) is not str or checked.get(conversation_id) is not check_new_id:
+            check_new_id(conversation_id, "$.conversation_id")
+            self._remember_id(conversation_id)
+        if session_id is not None or turn_id is not None or harness is not None:
+            for value, path in (
+                (session_id, "$.session_id"),
+                (turn_id, "$.turn_id"),
+                (harness, "$.harness"),
+            ):
+                if value is not None and (
+                    type(value) is not str or checked.get(value) is not check_new_id
+                ):
+                    check_new_id(value, path)
+                    self._remember_id(value)
+        if expected_version is not ANY:
+            _check_expected(expected_version)
         if not prepared:
             raise SchemaError("$.events", "expected at least one event")
-        ids = _event_ids(event_ids, len(prepared))
-        request = AppendRequest(
+        ids = uuid7s(len(prepared)) if event_ids is None else _event_ids(event_ids, len(prepared))
+        if len(prepared) == 1:
+            (data, body, tag), id = prepared[0], ids[0]
+            events: tuple[PreparedEvent, ...] = (
+                PreparedEvent(id, id.int.to_bytes(16), tag, data, body),
+            )
+        else:
+            events = tuple(
+                [
+                    PreparedEvent(id, id.int.to_bytes(16), tag, data, body)
+                    for id, (data, body, tag) in zip(ids, prepared, strict=True)
+                ]
+            )
+        return AppendRequest(
             conversation_id=conversation_id,
             expected=expected_version,
-            events=tuple(
-                PreparedEvent(id, id.bytes, tag, data, body)
-                for id, (data, body, tag) in zip(ids, prepared, strict=True)
-            ),
+            events=events,
             ids_given=event_ids is not None,
             session_id=session_id,
             turn_id=turn_id,
             harness=harness,
         )
-        return await self._backend.append(request)
+
+    def _remember_id(self, value: str) -> None:
+        checked = self._checked_ids
+        if len(checked) >= _CHECKED_IDS:
+            checked.clear()
+        checked[value] = check_new_id
 
     # -- reading -------------------------------------------------------------------------
 

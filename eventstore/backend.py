@@ -22,7 +22,7 @@ Orders: wherever a method below orders by conversation id, it is code point orde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -80,8 +80,9 @@ class Backend(Protocol):
         """
         ...
 
-    async def append(self, request: AppendRequest) -> AppendResult:
-        """Store all of ``request.events`` atomically, or nothing.
+    def append(self, request: AppendRequest) -> Awaitable[AppendResult]:
+        """Store all of ``request.events`` atomically, or nothing. An ``async def`` does; so
+        does a plain method returning a future, which spares the hot path a coroutine.
 
         :raises WrongExpectedVersion: if the version check fails.
         :raises DuplicateEventId: if a given id is stored elsewhere or repeated.

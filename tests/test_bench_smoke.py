@@ -48,25 +48,44 @@ async def test_every_store_scenario_runs_at_toy_sizes(
 
 
 def test_judge_applies_each_target(bench_store: ModuleType) -> None:
-    def results(rate: float, ratio: float, p50: list[float], peak: list[float]) -> dict:
-        rates = {k: {"events_per_s": rate, "ratio": ratio} for k in bench_store.RATES}
+    # Issue #21: every target is a ratio to a baseline of the same run; (a) also to the peers.
+    def results(
+        ratios: dict[str, float], p50: list[float], peak: list[float], peers: list[float | None]
+    ) -> dict:
+        rates = {k: {"events_per_s": 20_000.0, "ratio": ratios[k]} for k in bench_store.RATES}
         return {
             **rates,
+            "a_peers": {f"peer-{i}": rate for i, rate in enumerate(peers)},
             "e_list_conversations": [{"p50_ms": p} for p in p50],
             "f_read_memory": [{"peak_kib": k} for k in peak],
         }
 
-    good = bench_store.judge(results(300_000, 0.8, [0.3, 0.5, 0.8], [3000, 3100]))
-    assert all(good.values())
-    # (b) and (c) have no rate target, (d) has no ratio target.
-    slow = bench_store.judge(results(30_000, 0.8, [0.3], [3000]))
-    assert slow == {**good, "a_concurrent_50_tasks": False, "d_read_1000_typed": False}
-    low = bench_store.judge(results(300_000, 0.45, [0.3], [3000]))
-    assert [k for k, v in low.items() if not v] == ["b_sequential", "c_batches_of_1000"]
-    assert not bench_store.judge(results(300_000, 0.8, [1.0, 2.5], [3000]))["e_list_conversations"]
-    growing = results(300_000, 0.8, [0.2, 0.7], [3000, 31000])
+    at_target = dict(bench_store.MIN_RATIO)
+    good = bench_store.judge(results(at_target, [0.3, 0.5, 0.8], [3000, 3100], [1900.0, 1500.0]))
+    assert good == dict.fromkeys(good, True)
+    assert set(good) == {*bench_store.RATES, "a_peers", "e_list_conversations", "f_read_memory"}
+    for key in bench_store.RATES:
+        below = {**at_target, key: at_target[key] - 0.01}
+        judged = bench_store.judge(results(below, [0.3], [3000], [1900.0]))
+        assert [k for k, v in judged.items() if not v] == [key]
+    # 10x the better peer: 20,000/s against 2,100/s is not.
+    assert not bench_store.judge(results(at_target, [0.3], [3000], [2100.0, 10.0]))["a_peers"]
+    # Peers not installed: no verdict on them, the rest judged as ever.
+    assert "a_peers" not in bench_store.judge(results(at_target, [0.3], [3000], [None, None]))
+    assert not bench_store.judge(results(at_target, [1.0, 2.5], [3000], []))["e_list_conversations"]
+    growing = results(at_target, [0.2, 0.7], [3000, 31000], [])
     assert not bench_store.judge(growing)["e_list_conversations"]
     assert not bench_store.judge(growing)["f_read_memory"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_peers_run_workload_a_or_say_they_are_not_installed(
+    bench_store: ModuleType, tmp_path: Path, anyio_backend: str
+) -> None:
+    for peer in bench_store.PEERS.values():
+        rate = await peer(tmp_path, 100)
+        assert rate is None or rate > 0
 
 
 def test_raw_rows_carry_time_ordered_ids_like_the_store(bench_store: ModuleType) -> None:

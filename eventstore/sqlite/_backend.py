@@ -18,7 +18,7 @@ import shlex
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeGuard
 
 import anyio
@@ -201,11 +201,11 @@ class SQLiteBackend:
 
     # -- appends -------------------------------------------------------------------------
 
-    async def append(self, request: AppendRequest) -> AppendResult:
+    def append(self, request: AppendRequest) -> Awaitable[AppendResult]:
+        # Not a coroutine: the writer's future is what the store awaits.
         if self._writer is None:
             raise self._read_only_error()
-        result: AppendResult = await self._writer.submit_batched(request)
-        return result
+        return self._writer.submit_batched(request)
 
     def _after_commit(self) -> None:
         """Run on the event loop after each group commit, even one whose callers were all

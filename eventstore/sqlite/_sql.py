@@ -133,7 +133,7 @@ _INSERT_SUMMARY = (
 )
 # Updated in place (not INSERT OR REPLACE): a replace deletes and re-inserts the row and every
 # index entry, which costs WAL pages on every append. The common case, no title and no parent,
-# writes its NULLs as literals.
+# writes its NULLs as literals (see _blob).
 _UPDATE_SUMMARY_SET = (
     "UPDATE conversations SET version = ?, created_at = ?, updated_at = ?, last_position = ?, "
     "head_hash = ?, {title_parent}calls = ?, unpriced_calls = ?, prompt_tokens = ?, "
@@ -150,15 +150,6 @@ _UPDATE_SUMMARY_BARE = _UPDATE_SUMMARY_SET.format(title_parent="title = NULL, pa
 # per row 10.5 us with bytes, 7.6 us with bytearray, in memory, 1,000-row batches). The type
 # itself, not a function wrapping it, so the copy costs no Python call.
 _blob = bytearray
-
-
-def _summary_update(f: Fold) -> tuple[str, tuple[Any, ...]]:
-    """The UPDATE that stores ``f`` and its parameters; without a title and a parent, the one
-    that writes their NULLs as literals (see ``_blob``)."""
-    row = _summary_params(f)
-    if f.title is None and f.parent_id is None:
-        return _UPDATE_SUMMARY_BARE, (*row[1:6], *row[8:], f.conversation_id)
-    return _UPDATE_SUMMARY, (*row[1:], f.conversation_id)
 
 
 SELECT_SUMMARIES = f"SELECT {SUMMARY_COLS} FROM conversations"
@@ -218,21 +209,27 @@ def write_plan(conn: sqlite3.Connection, plan: Plan) -> None:
     full: list[tuple[Any, ...]] = []
     at = plan.recorded_at_us
     for req, version, position, hashes in plan.appends:
-        cid, session_id, turn_id, harness = (
-            req.conversation_id, req.session_id, req.turn_id, req.harness
-        )  # fmt: skip
+        cid, events = req.conversation_id, req.events
         # One tuple per event, built straight from the request: this is the hot path.
-        if session_id is None and turn_id is None and harness is None:
-            bare += [
-                (position + i, cid, version + i, _blob(e.key), e.type, at, _blob(e.data),
-                 _blob(h))
-                for i, (e, h) in enumerate(zip(req.events, hashes, strict=True))
-            ]  # fmt: skip
+        if req.session_id is None and req.turn_id is None and req.harness is None:
+            if len(events) == 1:
+                e = events[0]
+                bare.append(
+                    (position, cid, version, _blob(e.key), e.type, at, _blob(e.data),
+                     _blob(hashes[0]))
+                )  # fmt: skip
+            else:
+                bare += [
+                    (position + i, cid, version + i, _blob(e.key), e.type, at, _blob(e.data),
+                     _blob(h))
+                    for i, (e, h) in enumerate(zip(events, hashes, strict=True))
+                ]  # fmt: skip
         else:
+            session_id, turn_id, harness = req.session_id, req.turn_id, req.harness
             full += [
                 (position + i, cid, version + i, _blob(e.key), e.type, at, session_id,
                  turn_id, harness, _blob(e.data), _blob(h))
-                for i, (e, h) in enumerate(zip(req.events, hashes, strict=True))
+                for i, (e, h) in enumerate(zip(events, hashes, strict=True))
             ]  # fmt: skip
     if bare:
         conn.executemany(INSERT_EVENT_BARE, bare)
@@ -240,12 +237,19 @@ def write_plan(conn: sqlite3.Connection, plan: Plan) -> None:
         conn.executemany(INSERT_EVENT, full)
     if plan.created:
         conn.executemany(_INSERT_SUMMARY, [_summary_params(f) for f in plan.created])
-    updates: dict[str, list[tuple[Any, ...]]] = {}
-    for f in plan.updated:
-        sql, params = _summary_update(f)
-        updates.setdefault(sql, []).append(params)
-    for sql, params_list in updates.items():
-        conn.executemany(sql, params_list)
+    if plan.updated:
+        updates: list[tuple[Any, ...]] = []  # no title and no parent: the common case
+        titled: list[tuple[Any, ...]] = []
+        for f in plan.updated:
+            row = summary_row(f)
+            if f.title is None and f.parent_id is None:
+                updates.append((*row[1:5], _blob(row[5]), *row[8:], f.conversation_id))
+            else:
+                titled.append((*row[1:5], _blob(row[5]), *row[6:], f.conversation_id))
+        if updates:
+            conn.executemany(_UPDATE_SUMMARY_BARE, updates)
+        if titled:
+            conn.executemany(_UPDATE_SUMMARY, titled)
 
 
 def _summary_params(f: Fold) -> tuple[Any, ...]:

@@ -292,6 +292,9 @@ def _write_part(part: AnyPart, where: str) -> Any:
 UsageFunction = Callable[[JSONObject], UsageRecord]
 
 
+_STR_OR_NONE = frozenset((str, type(None)))
+
+
 class ChatStream(StreamAccumulator):
     """Accumulates a streamed chat completion: ``feed`` each chunk (an SDK chunk object or
     its JSON), then ask for ``message()`` and ``usage()``.
@@ -343,8 +346,10 @@ class ChatStream(StreamAccumulator):
         The general path dumps every chunk to JSON first: a stream is mostly chunks of a few
         characters of text, and dumping each cost more than the rest of the recording.
         """
+        if chunk.usage is not None:
+            return False
         choices = chunk.choices
-        if chunk.usage is not None or type(choices) is not list or len(choices) != 1:
+        if type(choices) is not list or len(choices) != 1:
             return False
         choice = choices[0]
         delta = choice.delta
@@ -358,16 +363,29 @@ class ChatStream(StreamAccumulator):
         ):
             return False
         content, finish = delta.content, choice.finish_reason
-        head = (chunk.id, chunk.model, getattr(chunk, "service_tier", None))
-        if not all(v is None or type(v) is str for v in (content, finish, *head)):
+        response_id, model = chunk.id, chunk.model
+        tier = getattr(chunk, "service_tier", None)
+        # Each a str or None (written out: this runs for every chunk of every stream).
+        if (
+            type(content) not in _STR_OR_NONE
+            or type(finish) not in _STR_OR_NONE
+            or type(response_id) not in _STR_OR_NONE
+            or type(model) not in _STR_OR_NONE
+            or type(tier) not in _STR_OR_NONE
+        ):
             return False
-        self.response_id = head[0] or self.response_id
-        self.model = head[1] or self.model
-        self._service_tier = head[2] or self._service_tier
-        self.finish_reason = finish or self.finish_reason
+        if response_id:
+            self.response_id = response_id
+        if model:
+            self.model = model
+        if tier:
+            self._service_tier = tier
+        if finish:
+            self.finish_reason = finish
         if content:
             self._text.append(content)
-            self._content_arrived()
+            if self.first_content_at is None:
+                self.first_content_at = self._clock()
         return True
 
     def _choice(self, choice: JSONObject) -> None:
