@@ -261,7 +261,11 @@ class PostgresBackend:
             # An append whose caller gave up waiting is written all the same (as with SQLite):
             # the caller cannot know how far it got, and a retry with its ids finds it.
             group, self._queue = self._queue[:_GROUP], self._queue[_GROUP:]
-            outcomes = await self._commit([r for r, _ in group])
+            try:
+                outcomes = await self._commit([r for r, _ in group])
+            except Exception as exc:  # a fault of ours, not the database's: fail this group
+                # alone, and keep serving, rather than leave every later caller waiting
+                outcomes = [StoreError(f"cannot append: {_reason(exc)}")] * len(group)
             for (_, future), outcome in zip(group, outcomes, strict=True):
                 if future.cancelled():
                     continue
