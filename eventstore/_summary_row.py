@@ -19,7 +19,7 @@ import msgspec
 from ._fold import Fold, ModelTally, to_us
 from .errors import IntegrityError
 
-__all__ = ("SUMMARY_COLUMNS", "fold_from_row", "models_json", "summary_row")
+__all__ = ("SUMMARY_COLUMNS", "fold_from_row", "fold_or_error", "models_json", "summary_row")
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
 #: The ``by_model`` column: model -> its seven counts and the text of its exact cost sum
@@ -147,6 +147,16 @@ def _models(row: Sequence[Any]) -> dict[str, ModelTally]:
     if not models or _encode_models(decoded).decode() != text:  # not the one canonical text
         raise _altered(row, "by_model")
     return models
+
+
+def fold_or_error(row: Sequence[Any]) -> tuple[Any, Fold | IntegrityError]:
+    """A summary row with its key, as verify and a rebuild's check read it: a row that does not
+    hold what the writer stores comes as the :class:`IntegrityError` describing it, so it can
+    be reported (or replaced) in place."""
+    try:
+        return row[0], fold_from_row(row)
+    except IntegrityError as exc:
+        return row[0], exc
 
 
 def _altered(row: Sequence[Any], column: str) -> IntegrityError:

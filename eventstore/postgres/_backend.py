@@ -28,7 +28,7 @@ from .. import _planner as planner
 from .._event_rows import chain_entries, events_from_rows
 from .._fold import Fold
 from .._model import AppendResult, ConversationSummary, Direction
-from .._summary_row import fold_from_row, summary_row
+from .._summary_row import fold_from_row, fold_or_error, summary_row
 from ..backend import AppendRequest
 from ..errors import IntegrityError, StoreClosed, StoreError
 from . import _sql as sql
@@ -471,7 +471,7 @@ class PostgresBackend:
         else:
             query = f"{self._sql.summaries} WHERE conversation_id > $2 ORDER BY conversation_id LIMIT $1"
             rows = await self._fetch(query, limit, after)
-        return [_fold_or_error(tuple(row)) for row in rows]
+        return [fold_or_error(tuple(row)) for row in rows]
 
     async def hash_page(
         self, after_position: int, max_position: int, limit: int
@@ -575,7 +575,7 @@ class PostgresBackend:
                     f"{s.summaries} WHERE conversation_id > $1{bound} ORDER BY conversation_id",
                     *args,
                 )
-                stored = [_fold_or_error(tuple(row)) for row in stored_rows]
+                stored = [fold_or_error(tuple(row)) for row in stored_rows]
             folds = list(planner.rebuild(events, stored))
             await conn.execute(
                 f"DELETE FROM {s.conversations} WHERE conversation_id > $1{bound}", *args
@@ -592,13 +592,6 @@ def _by_column(folds: list[Fold]) -> list[Any]:
     if not folds:
         return [[] for _ in sql.SUMMARY_TYPES]
     return [list(column) for column in zip(*map(summary_row, folds), strict=True)]
-
-
-def _fold_or_error(row: tuple[Any, ...]) -> tuple[Any, Fold | IntegrityError]:
-    try:
-        return row[0], fold_from_row(row)
-    except IntegrityError as exc:
-        return row[0], exc
 
 
 def _lock_key(schema: str) -> int:

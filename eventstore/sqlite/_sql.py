@@ -18,7 +18,7 @@ from .._event_rows import chain_entries, events_from_rows
 from .._fold import Fold
 from .._model import ConversationSummary
 from .._planner import IdHit, Plan
-from .._summary_row import SUMMARY_COLUMNS, fold_from_row, models_json, summary_row
+from .._summary_row import SUMMARY_COLUMNS, fold_from_row, fold_or_error, models_json, summary_row
 from ..errors import IntegrityError
 
 __all__ = (
@@ -291,14 +291,7 @@ def query_folds(
 ) -> list[tuple[Any, Fold | IntegrityError]]:
     """Summary rows for verify, each with its key: a row that does not hold what the writer
     stores comes as the IntegrityError describing it, so verify can report it in place."""
-    return [_fold_or_error(row) for row in conn.execute(sql, args)]
-
-
-def _fold_or_error(row: Sequence[Any]) -> tuple[Any, Fold | IntegrityError]:
-    try:
-        return row[0], fold_from_row(row)
-    except IntegrityError as exc:
-        return row[0], exc
+    return [fold_or_error(row) for row in conn.execute(sql, args)]
 
 
 def query_chain(
@@ -374,7 +367,7 @@ def rebuild(conn: sqlite3.Connection, force: bool) -> int:
         if not force:
             stored = conn.execute(f"{SELECT_SUMMARIES} ORDER BY conversation_id")
             checked = planner.rebuild(
-                _events_with_hash(conn.execute(events_sql)), map(_fold_or_error, stored)
+                _events_with_hash(conn.execute(events_sql)), map(fold_or_error, stored)
             )
             for _ in checked:
                 pass
